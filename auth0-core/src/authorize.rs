@@ -230,7 +230,7 @@ pub fn start_login<R: CryptoRng + ?Sized>(
         return Ok(LoginStart::Redirect(AuthorizeRedirect { url, transaction }));
     }
 
-    let endpoint = metadata.pushed_authorization_request_endpoint.as_ref().map(url::Url::as_str).ok_or_else(|| {
+    let endpoint = metadata.pushed_authorization_request_endpoint.as_ref().map(|url| url.as_str()).ok_or_else(|| {
         Error::configuration("pushed authorization requests are on but the provider has no PAR endpoint")
     })?;
     // The client id travels with the client authentication, not twice in the form.

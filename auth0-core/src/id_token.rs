@@ -130,22 +130,22 @@ pub struct IdTokenClaims {
 impl IdTokenClaims {
     /// The subject: the user's id at the provider.
     pub fn sub(&self) -> &str {
-        self.str_claim("sub").unwrap_or_default()
+        self.get_str("sub").unwrap_or_default()
     }
 
     /// The provider's session id, used to match back-channel logout tokens.
     pub fn sid(&self) -> Option<&str> {
-        self.str_claim("sid")
+        self.get_str("sid")
     }
 
     /// Auth0's organization id (`org_...`), present when the login was for an organization.
     pub fn org_id(&self) -> Option<&str> {
-        self.str_claim("org_id")
+        self.get_str("org_id")
     }
 
     /// Auth0's organization name, present when the login used one by name.
     pub fn org_name(&self) -> Option<&str> {
-        self.str_claim("org_name")
+        self.get_str("org_name")
     }
 
     /// When the token expires, in Unix seconds.
@@ -173,6 +173,11 @@ impl IdTokenClaims {
         self.claims.get(name)
     }
 
+    /// A claim by name, when it is a string.
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+
     /// All claims.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.claims
@@ -181,10 +186,6 @@ impl IdTokenClaims {
     /// Takes all claims out, for the session's `user` record.
     pub fn into_map(self) -> Map<String, Value> {
         self.claims
-    }
-
-    fn str_claim(&self, name: &str) -> Option<&str> {
-        self.claims.get(name).and_then(Value::as_str)
     }
 }
 

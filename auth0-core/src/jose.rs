@@ -389,4 +389,6 @@ impl fmt::Debug for SigningKey {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;

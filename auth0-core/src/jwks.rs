@@ -27,18 +27,15 @@ pub const MAX_KEYS: usize = 100;
 pub const DEFAULT_REFETCH_INTERVAL_SECS: u64 = 60;
 
 /// A provider's signature keys, each with its verifiers already built.
-///
-/// Cloning is cheap (the keys are shared), so a driver can clone a set out of a locked cache
-/// and verify without holding the lock.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct JwkSet {
-    keys: Arc<[VerifyingKey]>,
+    keys: Vec<VerifyingKey>,
 }
 
 impl JwkSet {
     /// Builds a set from keys that were already parsed.
     pub fn new(keys: Vec<VerifyingKey>) -> Self {
-        Self { keys: keys.into() }
+        Self { keys }
     }
 
     /// Parses a JWK Set document, skipping each key that cannot verify signatures.
@@ -164,10 +161,11 @@ pub(crate) fn check_status(endpoint: &'static str, status: StatusCode) -> Result
 ///
 /// Every fetch counts: [`insert`](Self::insert) and [`may_refetch`](Self::may_refetch) both
 /// start a quiet period of `refetch_interval` seconds for the issuer. Tokens naming unknown
-/// keys therefore cannot make the SDK hammer the provider.
+/// keys therefore cannot make the SDK hammer the provider. Sets are shared through an [`Arc`],
+/// so a driver can take one out of a locked cache and verify without holding the lock.
 #[derive(Debug, Clone)]
 pub struct KeyCache {
-    sets: TtlCache<String, JwkSet>,
+    sets: TtlCache<String, Arc<JwkSet>>,
     fetches: TtlCache<String, ()>,
 }
 
@@ -182,7 +180,7 @@ impl KeyCache {
     }
 
     /// The issuer's key set, unless absent or expired.
-    pub fn get(&self, issuer: &str, now: u64) -> Option<&JwkSet> {
+    pub fn get(&self, issuer: &str, now: u64) -> Option<&Arc<JwkSet>> {
         self.sets.get(issuer, now)
     }
 
@@ -202,9 +200,9 @@ impl KeyCache {
     }
 
     /// Stores a freshly fetched set for the issuer, fetched at `now`.
-    pub fn insert(&mut self, issuer: &str, set: JwkSet, now: u64) {
+    pub fn insert(&mut self, issuer: &str, set: impl Into<Arc<JwkSet>>, now: u64) {
         self.fetches.insert(issuer.to_owned(), (), now);
-        self.sets.insert(issuer.to_owned(), set, now);
+        self.sets.insert(issuer.to_owned(), set.into(), now);
     }
 }
 

@@ -91,6 +91,8 @@ mod pkce;
 pub mod seal;
 pub mod secret;
 pub mod session;
+#[cfg(test)]
+mod test_support;
 pub mod token;
 pub mod transaction;
 

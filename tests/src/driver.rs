@@ -72,7 +72,11 @@ impl fmt::Display for DriveError {
             Self::BadUrl(detail) => write!(f, "bad url: {detail}"),
             Self::Http(err) => write!(f, "http request failed: {err}"),
             Self::NoRedirect { url, status, body } => {
-                write!(f, "no redirect (HTTP {status}) from {url}: {}", excerpt(body))
+                write!(
+                    f,
+                    "no redirect (HTTP {status}) from {url}: {}",
+                    excerpt(body)
+                )
             }
             Self::UnexpectedForm(form) => write!(f, "unexpected form posting to {}", form.action),
             Self::TooManyRedirects { last } => write!(f, "too many redirects, last at {last}"),
@@ -114,7 +118,10 @@ pub struct FormPost {
 impl FormPost {
     /// Returns the value of the first field called `name`.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
@@ -167,7 +174,9 @@ impl Browser {
     /// Creates a browser with an empty cookie jar, no automatic redirects, no proxy and a 10 s
     /// timeout per request.
     pub fn new() -> Self {
-        Self { http: http_client(true) }
+        Self {
+            http: http_client(true),
+        }
     }
 
     /// Returns the underlying client, to send requests that share this browser's cookies.
@@ -181,7 +190,9 @@ impl Browser {
         match self.navigate(url).await? {
             Landing::Redirect(callback) => Ok(callback),
             Landing::Form(form) => Err(DriveError::UnexpectedForm(form)),
-            Landing::Page { url, status, body } => Err(DriveError::NoRedirect { url, status, body }),
+            Landing::Page { url, status, body } => {
+                Err(DriveError::NoRedirect { url, status, body })
+            }
         }
     }
 
@@ -195,7 +206,9 @@ impl Browser {
                 status: StatusCode::SEE_OTHER,
                 body: "expected a form_post page, got a redirect".to_owned(),
             }),
-            Landing::Page { url, status, body } => Err(DriveError::NoRedirect { url, status, body }),
+            Landing::Page { url, status, body } => {
+                Err(DriveError::NoRedirect { url, status, body })
+            }
         }
     }
 
@@ -226,13 +239,21 @@ impl Browser {
         };
 
         let Some(mut form) = parse_form(&page_url, &body) else {
-            return Err(DriveError::MissingForm { url: page_url, body });
+            return Err(DriveError::MissingForm {
+                url: page_url,
+                body,
+            });
         };
         if form.field("logout").is_none() {
             form.fields.push(("logout".to_owned(), "yes".to_owned()));
         }
 
-        let response = self.http.post(form.action.clone()).form(&form.fields).send().await?;
+        let response = self
+            .http
+            .post(form.action.clone())
+            .form(&form.fields)
+            .send()
+            .await?;
         match self.landing_of(&origin, form.action, response).await? {
             Step::Leave(landing) => match landing {
                 Landing::Redirect(url) | Landing::Page { url, .. } => Ok(url),
@@ -309,7 +330,11 @@ pub async fn register_client(
     metadata: &Value,
 ) -> Result<RegisteredClient, DriveError> {
     let url = parse_url(&provider.url("/reg"))?;
-    let response = http_client(false).post(url.clone()).json(metadata).send().await?;
+    let response = http_client(false)
+        .post(url.clone())
+        .json(metadata)
+        .send()
+        .await?;
     let status = response.status();
     let body = response.text().await?;
     if status != StatusCode::CREATED {
@@ -323,7 +348,11 @@ pub async fn register_client(
         .ok_or_else(|| DriveError::BadJson("registration reply without client_id".to_owned()))?
         .to_owned();
     let client_secret = metadata["client_secret"].as_str().map(str::to_owned);
-    Ok(RegisteredClient { client_id, client_secret, metadata })
+    Ok(RegisteredClient {
+        client_id,
+        client_secret,
+        metadata,
+    })
 }
 
 /// Makes the provider send a back-channel logout token for `sub` (and `sid`) to the client's
@@ -343,7 +372,11 @@ pub async fn backchannel_logout(
         form.push(("sid", sid));
     }
 
-    let response = http_client(false).post(url.clone()).form(&form).send().await?;
+    let response = http_client(false)
+        .post(url.clone())
+        .form(&form)
+        .send()
+        .await?;
     let status = response.status();
     if status == StatusCode::NO_CONTENT {
         return Ok(());
@@ -369,7 +402,10 @@ fn parse_url(url: &str) -> Result<Url, DriveError> {
 }
 
 fn excerpt(body: &str) -> &str {
-    let end = body.char_indices().nth(300).map_or(body.len(), |(index, _)| index);
+    let end = body
+        .char_indices()
+        .nth(300)
+        .map_or(body.len(), |(index, _)| index);
     &body[..end]
 }
 
@@ -383,7 +419,9 @@ fn parse_form(page: &Url, html: &str) -> Option<FormPost> {
         None => page.clone(),
     };
 
-    let end = html[after_tag..].find("</form").map_or(html.len(), |offset| after_tag + offset);
+    let end = html[after_tag..]
+        .find("</form")
+        .map_or(html.len(), |offset| after_tag + offset);
     let mut fields = Vec::new();
     let mut cursor = after_tag;
     while let Some(input) = find_tag(&html[..end], cursor, "input") {
@@ -426,13 +464,14 @@ fn tag_attributes(html: &str, start: usize) -> Option<(Vec<(String, String)>, us
         while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
             i += 1;
         }
-        match bytes.get(i)? {
-            b'>' => return Some((attributes, i + 1)),
-            _ => {}
+        if *bytes.get(i)? == b'>' {
+            return Some((attributes, i + 1));
         }
 
         let name_start = i;
-        while i < bytes.len() && !matches!(bytes[i], b'=' | b'>' | b'/') && !bytes[i].is_ascii_whitespace()
+        while i < bytes.len()
+            && !matches!(bytes[i], b'=' | b'>' | b'/')
+            && !bytes[i].is_ascii_whitespace()
         {
             i += 1;
         }
@@ -461,7 +500,10 @@ fn tag_attributes(html: &str, start: usize) -> Option<(Vec<(String, String)>, us
 }
 
 fn attribute(attributes: &[(String, String)], name: &str) -> Option<String> {
-    attributes.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone())
+    attributes
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
 }
 
 /// Decodes the character references the provider emits (`&amp;` and friends, numeric ones).
@@ -517,7 +559,10 @@ mod tests {
             action="http://127.0.0.1:4400/session/end/confirm"><input type="hidden" name="xsrf"
             value="abc123"/></form><button name="logout" value="yes">x</button></body>"#;
         let form = parse_form(&page(), html).unwrap();
-        assert_eq!(form.action.as_str(), "http://127.0.0.1:4400/session/end/confirm");
+        assert_eq!(
+            form.action.as_str(),
+            "http://127.0.0.1:4400/session/end/confirm"
+        );
         assert_eq!(form.fields, vec![("xsrf".to_owned(), "abc123".to_owned())]);
     }
 
@@ -535,11 +580,17 @@ mod tests {
 
     #[test]
     fn finds_no_form_where_there_is_none() {
-        assert_eq!(parse_form(&page(), "<formula>no</formula><p>plain page</p>"), None);
+        assert_eq!(
+            parse_form(&page(), "<formula>no</formula><p>plain page</p>"),
+            None
+        );
     }
 
     #[test]
     fn leaves_unknown_entities_alone() {
-        assert_eq!(decode_entities("a &bogus; b & c &#65;"), "a &bogus; b & c A");
+        assert_eq!(
+            decode_entities("a &bogus; b & c &#65;"),
+            "a &bogus; b & c A"
+        );
     }
 }

@@ -165,7 +165,9 @@ impl Provider {
                 );
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let status = child.wait().map_or_else(|err| err.to_string(), |s| s.to_string());
+                let status = child
+                    .wait()
+                    .map_or_else(|err| err.to_string(), |s| s.to_string());
                 panic!(
                     "the test OpenID Provider exited before it was ready ({status}); its stderr \
                      is above. If node_modules is stale, run `npm ci` in {}",
@@ -246,7 +248,10 @@ impl Provider {
 
     /// Stops the process now; later requests to it fail. Dropping the value does the same.
     pub fn stop(&self) {
-        let mut guard = self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .child
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(mut child) = guard.take() {
             stop_child(&mut child);
         }
@@ -271,11 +276,25 @@ fn spawn_node(dir: &Path, options: &ProviderOptions) -> Child {
         .current_dir(dir)
         .env("OP_PORT", options.port.to_string())
         .env("OP_RP", options.rp_base.trim_end_matches('/'))
-        .env("OP_ISSUER_SLASH", if options.issuer_trailing_slash { "1" } else { "0" })
+        .env(
+            "OP_ISSUER_SLASH",
+            if options.issuer_trailing_slash {
+                "1"
+            } else {
+                "0"
+            },
+        )
         .env("OP_CLOCK_OFFSET_S", options.clock_offset_secs.to_string())
         .env("OP_AT_TTL", options.access_token_ttl_secs.to_string())
         .env("OP_IDT_TTL", options.id_token_ttl_secs.to_string())
-        .env("OP_RT_ROTATION", if options.rotate_refresh_tokens { "1" } else { "0" })
+        .env(
+            "OP_RT_ROTATION",
+            if options.rotate_refresh_tokens {
+                "1"
+            } else {
+                "0"
+            },
+        )
         .env("OP_OFFLINE_ACCESS", options.offline_access.env_value())
         .env("OP_DEBUG", if options.debug { "1" } else { "0" })
         .env_remove("OP_DETACHED")

@@ -60,7 +60,9 @@ impl Login {
 }
 
 fn query(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 fn jwt_payload(jwt: &str) -> Value {
@@ -69,7 +71,12 @@ fn jwt_payload(jwt: &str) -> Value {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().try_into().unwrap()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .try_into()
+        .unwrap()
 }
 
 async fn token_request(
@@ -136,13 +143,30 @@ async fn discovery_document_has_the_documented_shape() {
     assert_eq!(discovery["issuer"], provider.issuer());
     assert!(provider.issuer().ends_with('/'));
     assert_eq!(discovery["token_endpoint"], provider.url("/token"));
-    assert_eq!(discovery["pushed_authorization_request_endpoint"], provider.url("/request"));
-    assert_eq!(discovery["end_session_endpoint"], provider.url("/session/end"));
-    assert_eq!(discovery["code_challenge_methods_supported"], json!(["S256"]));
-    assert_eq!(discovery["authorization_response_iss_parameter_supported"], true);
-    assert_eq!(discovery["authorization_details_types_supported"], json!(["money_transfer"]));
+    assert_eq!(
+        discovery["pushed_authorization_request_endpoint"],
+        provider.url("/request")
+    );
+    assert_eq!(
+        discovery["end_session_endpoint"],
+        provider.url("/session/end")
+    );
+    assert_eq!(
+        discovery["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"],
+        true
+    );
+    assert_eq!(
+        discovery["authorization_details_types_supported"],
+        json!(["money_transfer"])
+    );
     for alg in ["RS256", "PS256", "ES256", "HS256"] {
-        let algs = discovery["id_token_signing_alg_values_supported"].as_array().unwrap();
+        let algs = discovery["id_token_signing_alg_values_supported"]
+            .as_array()
+            .unwrap();
         assert!(algs.contains(&json!(alg)), "{alg} missing from {algs:?}");
     }
 }
@@ -166,13 +190,22 @@ async fn full_login_code_exchange_and_refresh() {
 
     let callback = browser.authorize(&url).await.unwrap();
     assert!(callback.as_str().starts_with(&redirect_uri), "{callback}");
-    assert_eq!(query(&callback, "state").as_deref(), Some(login.state.as_str()));
+    assert_eq!(
+        query(&callback, "state").as_deref(),
+        Some(login.state.as_str())
+    );
     assert_eq!(query(&callback, "iss").as_deref(), Some(provider.issuer()));
 
     let secret = static_client_secret(CLIENT_SECRET_BASIC);
-    let tokens =
-        exchange_code(provider, CLIENT_SECRET_BASIC, &secret, &login, &redirect_uri, &callback)
-            .await;
+    let tokens = exchange_code(
+        provider,
+        CLIENT_SECRET_BASIC,
+        &secret,
+        &login,
+        &redirect_uri,
+        &callback,
+    )
+    .await;
     let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["iss"], provider.issuer());
     assert_eq!(id_token["aud"], CLIENT_SECRET_BASIC);
@@ -189,22 +222,39 @@ async fn full_login_code_exchange_and_refresh() {
     assert_eq!(access_token["client_id"], CLIENT_SECRET_BASIC);
     assert_eq!(access_token["org_id"], "org_abc");
 
-    let refresh_token = tokens["refresh_token"].as_str().expect("offline_access gives one");
+    let refresh_token = tokens["refresh_token"]
+        .as_str()
+        .expect("offline_access gives one");
     let refreshed = token_request(
         provider,
         CLIENT_SECRET_BASIC,
         &secret,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
     )
     .await;
     let id_token = jwt_payload(refreshed["id_token"].as_str().unwrap());
-    assert_eq!(id_token["nonce"], login.nonce.as_str(), "a refreshed ID token keeps its nonce");
+    assert_eq!(
+        id_token["nonce"],
+        login.nonce.as_str(),
+        "a refreshed ID token keeps its nonce"
+    );
     assert_eq!(id_token["org_id"], "org_abc");
-    assert_eq!(jwt_payload(refreshed["access_token"].as_str().unwrap())["org_id"], "org_abc");
+    assert_eq!(
+        jwt_payload(refreshed["access_token"].as_str().unwrap())["org_id"],
+        "org_abc"
+    );
 
     // Same browser again: SSO, straight back with a code.
     let again = Login::new();
-    let url = again.authorize_url(provider, CLIENT_SECRET_BASIC, &redirect_uri, &[("scope", "openid")]);
+    let url = again.authorize_url(
+        provider,
+        CLIENT_SECRET_BASIC,
+        &redirect_uri,
+        &[("scope", "openid")],
+    );
     let callback = browser.authorize(&url).await.unwrap();
     assert!(query(&callback, "code").is_some(), "{callback}");
 }
@@ -222,7 +272,10 @@ async fn login_hint_deny_returns_access_denied_with_state_and_iss() {
 
     let callback = Browser::new().authorize(&url).await.unwrap();
     assert_eq!(query(&callback, "error").as_deref(), Some("access_denied"));
-    assert_eq!(query(&callback, "state").as_deref(), Some(login.state.as_str()));
+    assert_eq!(
+        query(&callback, "state").as_deref(),
+        Some(login.state.as_str())
+    );
     assert_eq!(query(&callback, "iss").as_deref(), Some(provider.issuer()));
     assert_eq!(query(&callback, "code"), None);
 }
@@ -275,7 +328,13 @@ async fn options_reach_the_provider_and_drop_stops_it() {
     )
     .await;
     assert_eq!(tokens["expires_in"], 90);
-    let header = tokens["id_token"].as_str().unwrap().split('.').next().unwrap().to_owned();
+    let header = tokens["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned();
     let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
     assert_eq!(header["alg"], "ES256");
     assert_eq!(header["kid"], "op-es256");
@@ -284,11 +343,20 @@ async fn options_reach_the_provider_and_drop_stops_it() {
     assert_eq!(id_token["sub"], "alice");
     let skew = id_token["iat"].as_i64().unwrap() - now();
     assert!((295..=305).contains(&skew), "iat - now = {skew}");
-    assert_eq!(id_token["exp"].as_i64().unwrap() - id_token["iat"].as_i64().unwrap(), 120);
+    assert_eq!(
+        id_token["exp"].as_i64().unwrap() - id_token["iat"].as_i64().unwrap(),
+        120
+    );
 
     let discovery = provider.discovery_url();
     drop(provider);
-    let result = reqwest::Client::builder().no_proxy().build().unwrap().get(discovery).send().await;
+    let result = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(discovery)
+        .send()
+        .await;
     assert!(result.is_err(), "the provider still answers after drop");
 }
 
@@ -318,9 +386,13 @@ fn fake_rp(status: u16) -> (String, mpsc::Receiver<String>) {
             if reader.read_exact(&mut body).is_err() {
                 continue;
             }
-            let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let reply =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let _ = stream.write_all(reply.as_bytes());
-            if sender.send(String::from_utf8_lossy(&body).into_owned()).is_err() {
+            if sender
+                .send(String::from_utf8_lossy(&body).into_owned())
+                .is_err()
+            {
                 return;
             }
         }
@@ -352,17 +424,35 @@ async fn registered_client_logout_and_backchannel_logout() {
     )
     .await
     .unwrap();
-    let secret = client.client_secret.clone().expect("a basic client gets a secret");
+    let secret = client
+        .client_secret
+        .clone()
+        .expect("a basic client gets a secret");
 
     let browser = Browser::new();
     let login = Login::new();
-    let url = login.authorize_url(provider, &client.client_id, &redirect_uri, &[("scope", "openid")]);
+    let url = login.authorize_url(
+        provider,
+        &client.client_id,
+        &redirect_uri,
+        &[("scope", "openid")],
+    );
     let callback = browser.authorize(&url).await.unwrap();
     assert!(callback.as_str().starts_with(&redirect_uri), "{callback}");
-    let tokens =
-        exchange_code(provider, &client.client_id, &secret, &login, &redirect_uri, &callback).await;
+    let tokens = exchange_code(
+        provider,
+        &client.client_id,
+        &secret,
+        &login,
+        &redirect_uri,
+        &callback,
+    )
+    .await;
     let id_token_jwt = tokens["id_token"].as_str().unwrap();
-    let sid = jwt_payload(id_token_jwt)["sid"].as_str().unwrap().to_owned();
+    let sid = jwt_payload(id_token_jwt)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // RP-initiated logout: the OP posts the logout token before it redirects back.
     let mut end_session = Url::parse(&provider.url("/session/end")).unwrap();
@@ -379,7 +469,9 @@ async fn registered_client_logout_and_backchannel_logout() {
     assert_eq!(logout_token["aud"], client.client_id.as_str());
     assert_eq!(logout_token["sub"], "user-123");
     assert_eq!(logout_token["sid"], sid.as_str());
-    assert!(logout_token["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(
+        logout_token["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object()
+    );
 
     // The session is gone: prompt=none now fails.
     let login = Login::new();
@@ -393,7 +485,9 @@ async fn registered_client_logout_and_backchannel_logout() {
     assert_eq!(query(&callback, "error").as_deref(), Some("login_required"));
 
     // The test endpoint sends a logout token without any browser session.
-    backchannel_logout(provider, &client.client_id, "user-9", Some("sid-9")).await.unwrap();
+    backchannel_logout(provider, &client.client_id, "user-9", Some("sid-9"))
+        .await
+        .unwrap();
     let logout_token = logout_token_of(&posts.recv_timeout(Duration::from_secs(5)).unwrap());
     assert_eq!(logout_token["sub"], "user-9");
     assert_eq!(logout_token["sid"], "sid-9");

@@ -218,7 +218,7 @@ impl ServerClient {
         Ok(metadata)
     }
 
-    async fn key_set(&self, metadata: &ProviderMetadata, refresh: bool) -> Result<JwkSet> {
+    async fn key_set(&self, metadata: &ProviderMetadata, refresh: bool) -> Result<Arc<JwkSet>> {
         if !refresh {
             let keys = self.inner.keys.lock().map_err(|_| Error::Store("key cache lock poisoned".into()))?;
             if let Some(found) = keys.get(&metadata.issuer, now()) {
@@ -226,7 +226,7 @@ impl ServerClient {
             }
         }
         let response = self.inner.http.send("jwks", jwks_request(&metadata.jwks_uri)?).await?;
-        let set = parse_jwks(response)?;
+        let set = Arc::new(parse_jwks(response)?);
         self.inner
             .keys
             .lock()
