@@ -130,13 +130,22 @@ impl AwaitingPushResponse {
         }
         let reply: PushReply = read_json_reply("par", response, &[200, 201])?;
         if reply.request_uri.is_empty() {
-            return Err(Error::invalid_response("par", "the reply has an empty request_uri"));
+            return Err(Error::invalid_response(
+                "par",
+                "the reply has an empty request_uri",
+            ));
         }
         let url = with_query(
             &self.authorization_endpoint,
-            &[("client_id", &self.client_id), ("request_uri", &reply.request_uri)],
+            &[
+                ("client_id", &self.client_id),
+                ("request_uri", &reply.request_uri),
+            ],
         )?;
-        Ok(AuthorizeRedirect { url, transaction: self.transaction })
+        Ok(AuthorizeRedirect {
+            url,
+            transaction: self.transaction,
+        })
     }
 }
 
@@ -161,15 +170,26 @@ pub fn start_login<R: CryptoRng + ?Sized>(
         .or(config.redirect_uri.as_ref())
         .ok_or(Error::MissingRequiredArgument("redirect_uri"))?
         .clone();
-    let audience = call.audience.as_ref().or(defaults.audience.as_ref()).cloned();
+    let audience = call
+        .audience
+        .as_ref()
+        .or(defaults.audience.as_ref())
+        .cloned();
     let default_scope = match &defaults.scope {
         Some(scope) => scope.for_audience(audience.as_deref()),
         None => Some(DEFAULT_SCOPE),
     };
-    let requested_scope = call.scope.as_ref().and_then(|s| s.for_audience(audience.as_deref()));
+    let requested_scope = call
+        .scope
+        .as_ref()
+        .and_then(|s| s.for_audience(audience.as_deref()));
     let scope = merge_scopes(default_scope, requested_scope);
     let max_age = call.max_age.or(defaults.max_age);
-    let details = match call.authorization_details.as_ref().or(defaults.authorization_details.as_ref()) {
+    let details = match call
+        .authorization_details
+        .as_ref()
+        .or(defaults.authorization_details.as_ref())
+    {
         Some(raw) => Some(raw.to_json_array()?.to_string()),
         None => None,
     };
@@ -177,11 +197,16 @@ pub fn start_login<R: CryptoRng + ?Sized>(
     let mut extra = defaults.extra.clone();
     extra.extend(call.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     let organization = pick_organization(
-        options.organization.or_else(|| extra.remove("organization")),
+        options
+            .organization
+            .or_else(|| extra.remove("organization")),
         config.organization.as_deref(),
     )?;
     let invitation = options.invitation.or_else(|| extra.remove("invitation"));
-    if invitation.as_deref().is_some_and(|value| value.trim().is_empty()) {
+    if invitation
+        .as_deref()
+        .is_some_and(|value| value.trim().is_empty())
+    {
         return Err(Error::invalid_argument("invitation", "must not be blank"));
     }
 
@@ -223,18 +248,29 @@ pub fn start_login<R: CryptoRng + ?Sized>(
         max_age,
     };
 
-    let push = options.pushed_authorization_requests.unwrap_or(config.pushed_authorization_requests);
+    let push = options
+        .pushed_authorization_requests
+        .unwrap_or(config.pushed_authorization_requests);
     if !push {
         let url = with_query(metadata.authorization_endpoint.as_str(), &pairs)?;
         tracing::debug!(par = false, "authorization request built");
         return Ok(LoginStart::Redirect(AuthorizeRedirect { url, transaction }));
     }
 
-    let endpoint = metadata.pushed_authorization_request_endpoint.as_ref().map(|url| url.as_str()).ok_or_else(|| {
-        Error::configuration("pushed authorization requests are on but the provider has no PAR endpoint")
-    })?;
+    let endpoint = metadata
+        .pushed_authorization_request_endpoint
+        .as_ref()
+        .map(|url| url.as_str())
+        .ok_or_else(|| {
+            Error::configuration(
+                "pushed authorization requests are on but the provider has no PAR endpoint",
+            )
+        })?;
     // The client id travels with the client authentication, not twice in the form.
-    let form: Vec<(&str, &str)> = pairs.into_iter().filter(|(k, _)| *k != "client_id").collect();
+    let form: Vec<(&str, &str)> = pairs
+        .into_iter()
+        .filter(|(k, _)| *k != "client_id")
+        .collect();
     let request = authenticated_post(config, endpoint, &metadata.issuer, &form, now, rng)?;
     tracing::debug!(par = true, "pushed authorization request built");
     Ok(LoginStart::Push(AwaitingPushResponse {
@@ -258,8 +294,9 @@ fn pick_organization(call: Option<String>, configured: Option<&str>) -> Result<O
 
 /// `endpoint` with the pairs appended to its query.
 fn with_query(endpoint: &str, pairs: &[(&str, &str)]) -> Result<String> {
-    let mut url = Url::parse(endpoint)
-        .map_err(|_| Error::invalid_response("discovery", "the authorization endpoint is not a URL"))?;
+    let mut url = Url::parse(endpoint).map_err(|_| {
+        Error::invalid_response("discovery", "the authorization endpoint is not a URL")
+    })?;
     url.query_pairs_mut().extend_pairs(pairs);
     Ok(url.into())
 }

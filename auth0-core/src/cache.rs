@@ -31,7 +31,12 @@ struct Entry<V> {
 impl<K: Eq + Hash, V> TtlCache<K, V> {
     /// Creates an empty cache; a `capacity` or `ttl` of zero caches nothing.
     pub fn new(capacity: usize, ttl_secs: u64) -> Self {
-        Self { entries: HashMap::new(), capacity, ttl: ttl_secs, next_seq: 0 }
+        Self {
+            entries: HashMap::new(),
+            capacity,
+            ttl: ttl_secs,
+            next_seq: 0,
+        }
     }
 
     /// The entry for `key`, unless it is absent or has expired at `now`.
@@ -40,7 +45,10 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.entries.get(key).filter(|entry| self.is_fresh(entry, now)).map(|entry| &entry.value)
+        self.entries
+            .get(key)
+            .filter(|entry| self.is_fresh(entry, now))
+            .map(|entry| &entry.value)
     }
 
     /// When the live entry for `key` was inserted, in Unix seconds.
@@ -49,7 +57,10 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.entries.get(key).filter(|entry| self.is_fresh(entry, now)).map(|e| e.inserted_at)
+        self.entries
+            .get(key)
+            .filter(|entry| self.is_fresh(entry, now))
+            .map(|e| e.inserted_at)
     }
 
     /// Stores `value` for `key` as of `now`, replacing any previous entry for that key.
@@ -62,7 +73,14 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.entries.insert(key, Entry { value, inserted_at: now, seq });
+        self.entries.insert(
+            key,
+            Entry {
+                value,
+                inserted_at: now,
+                seq,
+            },
+        );
     }
 
     /// Removes the entry for `key`, returning its value even when it had expired.
@@ -103,11 +121,16 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
     /// Drops expired entries, then the oldest one if that freed nothing.
     fn make_room(&mut self, now: u64) {
         let ttl = self.ttl;
-        self.entries.retain(|_, entry| now.saturating_sub(entry.inserted_at) < ttl);
+        self.entries
+            .retain(|_, entry| now.saturating_sub(entry.inserted_at) < ttl);
         if self.entries.len() < self.capacity {
             return;
         }
-        let oldest = self.entries.values().map(|entry| (entry.inserted_at, entry.seq)).min();
+        let oldest = self
+            .entries
+            .values()
+            .map(|entry| (entry.inserted_at, entry.seq))
+            .min();
         if let Some((_, seq)) = oldest {
             self.entries.retain(|_, entry| entry.seq != seq);
         }

@@ -83,11 +83,22 @@ impl CallbackParams {
             _ => return Err(Error::MissingRequiredArgument("state")),
         };
         let outcome = match (error, code) {
-            (Some(code), _) => Outcome::Error { code, description: description.unwrap_or_default() },
+            (Some(code), _) => Outcome::Error {
+                code,
+                description: description.unwrap_or_default(),
+            },
             (None, Some(code)) if !code.is_empty() => Outcome::Code(AuthorizationCode::new(code)),
-            _ => return Err(Error::InvalidCallback("the callback has neither code nor error")),
+            _ => {
+                return Err(Error::InvalidCallback(
+                    "the callback has neither code nor error",
+                ));
+            }
         };
-        Ok(Self { state, outcome, iss })
+        Ok(Self {
+            state,
+            outcome,
+            iss,
+        })
     }
 
     /// The `state`, to look the transaction up with.
@@ -138,9 +149,18 @@ pub fn begin_code_exchange<R: CryptoRng + ?Sized>(
         ("redirect_uri", transaction.redirect_uri.as_str()),
         ("code_verifier", transaction.code_verifier.expose()),
     ];
-    let request =
-        authenticated_post(config, metadata.token_endpoint.as_str(), &metadata.issuer, &form, now, rng)?;
-    Ok(AwaitingToken { request, transaction })
+    let request = authenticated_post(
+        config,
+        metadata.token_endpoint.as_str(),
+        &metadata.issuer,
+        &form,
+        now,
+        rng,
+    )?;
+    Ok(AwaitingToken {
+        request,
+        transaction,
+    })
 }
 
 /// A code exchange waiting for the token endpoint's reply.
@@ -160,9 +180,15 @@ impl AwaitingToken {
     pub fn receive(self, response: &http::Response<Vec<u8>>) -> Result<TokenReceived> {
         let tokens = TokenResponse::from_response(response)?;
         if tokens.id_token.is_none() {
-            return Err(Error::invalid_response("token", "the reply has no id_token"));
+            return Err(Error::invalid_response(
+                "token",
+                "the reply has no id_token",
+            ));
         }
-        Ok(TokenReceived { tokens, transaction: self.transaction })
+        Ok(TokenReceived {
+            tokens,
+            transaction: self.transaction,
+        })
     }
 }
 
@@ -176,7 +202,11 @@ pub struct TokenReceived {
 impl TokenReceived {
     /// The raw ID token of the reply.
     pub fn id_token(&self) -> &str {
-        self.tokens.id_token.as_ref().map(|t| t.expose()).unwrap_or_default()
+        self.tokens
+            .id_token
+            .as_ref()
+            .map(|t| t.expose())
+            .unwrap_or_default()
     }
 
     /// Validates the ID token with `keys` and builds the session.
@@ -216,7 +246,10 @@ impl TokenReceived {
 
     /// Whether `err` asks for a key set refetch before giving up.
     pub fn needs_key_refetch(err: &Error) -> bool {
-        matches!(err, Error::IdTokenValidation(TokenValidationError::UnknownKey))
+        matches!(
+            err,
+            Error::IdTokenValidation(TokenValidationError::UnknownKey)
+        )
     }
 }
 
@@ -238,14 +271,20 @@ fn check_organization(expected: &str, claims: &IdTokenClaims) -> Result<()> {
         return match claims.org_id() {
             Some(found) if found == expected => Ok(()),
             Some(_) => Err(Error::OrganizationTokenValidation("org_id does not match")),
-            None => Err(Error::OrganizationTokenValidation("the org_id claim is missing")),
+            None => Err(Error::OrganizationTokenValidation(
+                "the org_id claim is missing",
+            )),
         };
     }
     let normalize = |name: &str| name.nfc().collect::<String>().to_lowercase();
     match claims.org_name() {
         Some(found) if normalize(found) == normalize(expected) => Ok(()),
-        Some(_) => Err(Error::OrganizationTokenValidation("org_name does not match")),
-        None => Err(Error::OrganizationTokenValidation("the org_name claim is missing")),
+        Some(_) => Err(Error::OrganizationTokenValidation(
+            "org_name does not match",
+        )),
+        None => Err(Error::OrganizationTokenValidation(
+            "the org_name claim is missing",
+        )),
     }
 }
 
@@ -262,20 +301,31 @@ fn build_session(
     for claim in TRANSIENT_CLAIMS {
         user.remove(claim);
     }
-    let sid = user.get("sid").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let sid = user
+        .get("sid")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let session_expiry = user.get("session_expiry").and_then(Value::as_u64);
     SessionData {
         user: Some(user),
         id_token: tokens.id_token.clone(),
         refresh_token: tokens.refresh_token.clone(),
         token_sets: vec![TokenSet {
-            audience: tx.audience.clone().unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
+            audience: tx
+                .audience
+                .clone()
+                .unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
             access_token: tokens.access_token.clone(),
             scope: tokens.scope.clone(),
             expires_at: tokens.expires_at(now),
         }],
         domain: Some(tx.domain.clone()),
-        internal: SessionInternal { sid, created_at: now, session_expiry },
+        internal: SessionInternal {
+            sid,
+            created_at: now,
+            session_expiry,
+        },
     }
 }
 

@@ -36,9 +36,15 @@ pub(crate) fn authenticated_post<R: CryptoRng + ?Sized>(
         ClientAuth::SecretBasic(secret) => {
             fields.push(("client_id", client_id));
             let mut request = form_post(url, &fields)?;
-            let credentials = format!("{}:{}", form_encode(client_id), form_encode(secret.expose()));
-            let mut value = HeaderValue::try_from(format!("Basic {}", STANDARD.encode(credentials)))
-                .map_err(|_| Error::configuration("the client credentials are not header-safe"))?;
+            let credentials = format!(
+                "{}:{}",
+                form_encode(client_id),
+                form_encode(secret.expose())
+            );
+            let mut value =
+                HeaderValue::try_from(format!("Basic {}", STANDARD.encode(credentials))).map_err(
+                    |_| Error::configuration("the client credentials are not header-safe"),
+                )?;
             value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
             Ok(request)

@@ -75,7 +75,9 @@ impl Issuer {
         let url = Url::parse(&spelled)
             .map_err(|_| Error::configuration("domain is not a host name or an issuer URL"))?;
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err(Error::configuration("the issuer URL must not have a query or user info"));
+            return Err(Error::configuration(
+                "the issuer URL must not have a query or user info",
+            ));
         }
         match url.scheme() {
             "https" => {}
@@ -393,7 +395,9 @@ impl ClientConfigBuilder {
             }
         };
 
-        let secret = self.secret.ok_or_else(|| Error::configuration("secret is required"))?;
+        let secret = self
+            .secret
+            .ok_or_else(|| Error::configuration("secret is required"))?;
         if secret.expose().len() < MIN_SECRET_LEN {
             return Err(Error::configuration("secret must be at least 32 bytes"));
         }
@@ -402,16 +406,26 @@ impl ClientConfigBuilder {
             Error::InvalidArgument { reason, .. } => Error::Configuration(reason),
             other => other,
         })?;
-        for uri in [&self.redirect_uri, &self.authorization_params.redirect_uri].into_iter().flatten() {
-            Url::parse(uri).map_err(|_| Error::configuration("redirect_uri is not an absolute URL"))?;
+        for uri in [&self.redirect_uri, &self.authorization_params.redirect_uri]
+            .into_iter()
+            .flatten()
+        {
+            Url::parse(uri)
+                .map_err(|_| Error::configuration("redirect_uri is not an absolute URL"))?;
         }
-        if self.organization.as_deref().is_some_and(|org| org.trim().is_empty()) {
+        if self
+            .organization
+            .as_deref()
+            .is_some_and(|org| org.trim().is_empty())
+        {
             return Err(Error::configuration("organization is blank"));
         }
 
         let id_token_algs = self.id_token_algs.unwrap_or_else(|| vec![Algorithm::RS256]);
         if id_token_algs.is_empty() {
-            return Err(Error::configuration("at least one ID token algorithm must be allowed"));
+            return Err(Error::configuration(
+                "at least one ID token algorithm must be allowed",
+            ));
         }
         if id_token_algs.contains(&Algorithm::HS256) && client_auth.client_secret().is_none() {
             return Err(Error::configuration("HS256 ID tokens need a client_secret"));
@@ -419,7 +433,9 @@ impl ClientConfigBuilder {
 
         let leeway = self.leeway.unwrap_or(Duration::from_secs(60));
         if leeway > Duration::from_secs(300) {
-            return Err(Error::configuration("clock leeway above 5 minutes is refused"));
+            return Err(Error::configuration(
+                "clock leeway above 5 minutes is refused",
+            ));
         }
 
         let transaction_identifier = identifier(self.transaction_identifier, "_a0_tx")?;
@@ -464,11 +480,15 @@ fn identifier(value: Option<String>, default: &str) -> Result<String> {
     let value = value.unwrap_or_else(|| default.to_owned());
     let valid = !value.is_empty()
         && value.len() <= 64
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
     if valid {
         Ok(value)
     } else {
-        Err(Error::configuration("record identifiers must be 1-64 of [A-Za-z0-9_.-]"))
+        Err(Error::configuration(
+            "record identifiers must be 1-64 of [A-Za-z0-9_.-]",
+        ))
     }
 }
 

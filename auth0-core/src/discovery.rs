@@ -86,7 +86,9 @@ pub fn parse_discovery(
         .map_err(|_| invalid("the document is not a JSON object with the required members"))?;
 
     if !same_issuer(&raw.issuer, expected_issuer) {
-        return Err(invalid("the document's issuer differs from the configured issuer"));
+        return Err(invalid(
+            "the document's issuer differs from the configured issuer",
+        ));
     }
     secure_url(&raw.issuer)?;
 
@@ -135,7 +137,9 @@ fn secure_url(value: &str) -> Result<Url, Error> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        _ => Err(invalid("an endpoint is neither https nor http on a loopback host")),
+        _ => Err(invalid(
+            "an endpoint is neither https nor http on a loopback host",
+        )),
     }
 }
 

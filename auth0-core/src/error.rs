@@ -197,9 +197,9 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Configuration(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Transport { .. } | Self::ProviderUnavailable { .. } | Self::InvalidResponse { .. } => {
-                StatusCode::BAD_GATEWAY
-            }
+            Self::Transport { .. }
+            | Self::ProviderUnavailable { .. }
+            | Self::InvalidResponse { .. } => StatusCode::BAD_GATEWAY,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::MissingSession | Self::MissingRefreshToken => StatusCode::UNAUTHORIZED,
             _ => StatusCode::BAD_REQUEST,
@@ -208,11 +208,20 @@ impl Error {
 
     /// Whether the same call may succeed when retried later (network or store trouble).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Transport { .. } | Self::ProviderUnavailable { .. } | Self::Store(_))
+        matches!(
+            self,
+            Self::Transport { .. } | Self::ProviderUnavailable { .. } | Self::Store(_)
+        )
     }
 
-    pub(crate) fn invalid_argument(name: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
-        Self::InvalidArgument { name, reason: reason.into() }
+    pub(crate) fn invalid_argument(
+        name: &'static str,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::InvalidArgument {
+            name,
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn configuration(reason: impl Into<Cow<'static, str>>) -> Self {
@@ -223,7 +232,10 @@ impl Error {
         endpoint: &'static str,
         reason: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Self::InvalidResponse { endpoint, reason: reason.into() }
+        Self::InvalidResponse {
+            endpoint,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -236,7 +248,10 @@ mod tests {
 
     #[test]
     fn api_errors_keep_the_oauth_code() {
-        let err = Error::Api { code: "access_denied".into(), description: "no".into() };
+        let err = Error::Api {
+            code: "access_denied".into(),
+            description: "no".into(),
+        };
         assert_eq!(err.code(), "access_denied");
         assert_eq!(err.status(), StatusCode::BAD_REQUEST);
         assert_eq!(err.to_string(), "the provider returned access_denied: no");
@@ -245,7 +260,10 @@ mod tests {
     #[test]
     fn codes_are_stable() {
         assert_eq!(Error::MissingTransaction.code(), "missing_transaction");
-        assert_eq!(Error::MissingRequiredArgument("state").code(), "missing_required_argument");
+        assert_eq!(
+            Error::MissingRequiredArgument("state").code(),
+            "missing_required_argument"
+        );
         assert_eq!(
             Error::IdTokenValidation(TokenValidationError::Expired).code(),
             "id_token_validation_error"

@@ -112,7 +112,12 @@ fn check_claims(
         }
     }
 
-    Ok(IdTokenClaims { claims, exp, iat, auth_time })
+    Ok(IdTokenClaims {
+        claims,
+        exp,
+        iat,
+        auth_time,
+    })
 }
 
 /// The claims of a validated ID token.
@@ -165,7 +170,9 @@ impl IdTokenClaims {
 
     /// Auth0's `session_expiry`: an upstream ceiling on the session's life, in Unix seconds.
     pub fn session_expiry(&self) -> Option<u64> {
-        jwt::numeric_date(&self.claims, "session_expiry").ok().flatten()
+        jwt::numeric_date(&self.claims, "session_expiry")
+            .ok()
+            .flatten()
     }
 
     /// Any claim by name.
@@ -198,3 +205,6 @@ impl fmt::Debug for IdTokenClaims {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,20 +10,21 @@
 use std::fmt;
 use std::str::FromStr;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::Jwk;
 use josekit::jws::{self, JwsSigner, JwsVerifier};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, TokenValidationError};
-use crate::secret::{ClientSecret, PrivateKeyPem};
+use crate::secret::ClientSecret;
 
 /// A JWS signing algorithm this SDK can verify (RFC 7518 section 3.1, RFC 8037 for EdDSA).
 ///
 /// `none` and every other registered name do not parse, so they can never be allowed.
-#[allow(clippy::upper_case_acronyms, reason = "the names of the JWA registry, as on the wire")]
+#[allow(
+    clippy::upper_case_acronyms,
+    reason = "the names of the JWA registry, as on the wire"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Algorithm {
@@ -142,7 +143,10 @@ impl FromStr for Algorithm {
 
     /// Parses a registered name, case-sensitively as RFC 7515 section 4.1.1 requires.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|alg| alg.as_str() == name).ok_or(UnsupportedAlgorithm)
+        Self::ALL
+            .into_iter()
+            .find(|alg| alg.as_str() == name)
+            .ok_or(UnsupportedAlgorithm)
     }
 }
 
@@ -205,7 +209,8 @@ impl VerifyingKey {
         if !jwk.is_for_key_operation("verify") {
             return Err(unusable("a key's key_ops exclude verify"));
         }
-        let kind = KeyKind::of_jwk(&jwk).ok_or_else(|| unusable("a key has an unsupported type"))?;
+        let kind =
+            KeyKind::of_jwk(&jwk).ok_or_else(|| unusable("a key has an unsupported type"))?;
         let alg = match jwk.algorithm() {
             None => None,
             Some(name) => match name.parse::<Algorithm>() {
@@ -261,7 +266,9 @@ impl VerifyingKey {
 
     /// Whether this key may verify a token signed with `alg`.
     pub fn fits(&self, alg: Algorithm) -> bool {
-        self.verifiers.iter().any(|(candidate, _)| *candidate == alg)
+        self.verifiers
+            .iter()
+            .any(|(candidate, _)| *candidate == alg)
     }
 
     /// Checks `signature` over `message` (the JWS signing input) with `alg`.
@@ -273,11 +280,18 @@ impl VerifyingKey {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), TokenValidationError> {
-        let Some((_, verifier)) = self.verifiers.iter().find(|(candidate, _)| *candidate == alg)
+        let Some((_, verifier)) = self
+            .verifiers
+            .iter()
+            .find(|(candidate, _)| *candidate == alg)
         else {
-            return Err(TokenValidationError::AlgorithmNotAllowed(alg.as_str().to_owned()));
+            return Err(TokenValidationError::AlgorithmNotAllowed(
+                alg.as_str().to_owned(),
+            ));
         };
-        verifier.verify(message, signature).map_err(|_| TokenValidationError::InvalidSignature)
+        verifier
+            .verify(message, signature)
+            .map_err(|_| TokenValidationError::InvalidSignature)
     }
 }
 
@@ -301,8 +315,12 @@ pub(crate) fn verify_hs256(
     signature: &[u8],
 ) -> Result<(), TokenValidationError> {
     let not_allowed = || TokenValidationError::AlgorithmNotAllowed(Algorithm::HS256.to_string());
-    let signer = jws::HS256.signer_from_bytes(secret.expose().as_bytes()).map_err(|_| not_allowed())?;
-    let expected = signer.sign(message).map_err(|_| TokenValidationError::InvalidSignature)?;
+    let signer = jws::HS256
+        .signer_from_bytes(secret.expose().as_bytes())
+        .map_err(|_| not_allowed())?;
+    let expected = signer
+        .sign(message)
+        .map_err(|_| TokenValidationError::InvalidSignature)?;
     if bool::from(expected.ct_eq(signature)) {
         Ok(())
     } else {
@@ -310,83 +328,9 @@ pub(crate) fn verify_hs256(
     }
 }
 
-/// A private key that signs `private_key_jwt` client assertions (RFC 7523 section 2.2).
-#[derive(Clone)]
-pub struct SigningKey {
-    alg: Algorithm,
-    kid: Option<String>,
-    signer: Box<dyn JwsSigner>,
-}
+mod signing;
 
-impl SigningKey {
-    /// Loads a PEM private key (PKCS#8, or PKCS#1 / SEC1) for RS256, PS256 or ES256.
-    ///
-    /// RSA keys must have 2048 bits or more; an ES256 key must be on P-256.
-    pub fn from_pem(
-        pem: &PrivateKeyPem,
-        alg: Algorithm,
-        kid: Option<String>,
-    ) -> Result<Self, Error> {
-        let invalid = |_| Error::configuration(format!("the private key is not a valid {alg} key"));
-        let pem = pem.expose().as_bytes();
-        let signer: Box<dyn JwsSigner> = match alg {
-            Algorithm::RS256 => Box::new(jws::RS256.signer_from_pem(pem).map_err(invalid)?),
-            Algorithm::PS256 => Box::new(jws::PS256.signer_from_pem(pem).map_err(invalid)?),
-            Algorithm::ES256 => Box::new(jws::ES256.signer_from_pem(pem).map_err(invalid)?),
-            _ => {
-                return Err(Error::configuration(
-                    "private_key_jwt supports RS256, PS256 and ES256 only",
-                ));
-            }
-        };
-        Ok(Self { alg, kid, signer })
-    }
-
-    /// The algorithm assertions are signed with.
-    pub fn alg(&self) -> Algorithm {
-        self.alg
-    }
-
-    /// The `kid` put in the assertion header, if any.
-    pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
-    }
-
-    /// Signs `claims` as a compact JWS with header `{alg, typ: JWT, kid?}`.
-    pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, Error> {
-        let mut header = Map::new();
-        header.insert("alg".into(), self.alg.as_str().into());
-        header.insert("typ".into(), "JWT".into());
-        if let Some(kid) = &self.kid {
-            header.insert("kid".into(), kid.as_str().into());
-        }
-        let encode = |map: &Map<String, Value>| {
-            serde_json::to_vec(map)
-                .map(|json| URL_SAFE_NO_PAD.encode(json))
-                .map_err(|_| Error::configuration("the client assertion cannot be serialized"))
-        };
-        let mut token = encode(&header)?;
-        token.push('.');
-        token.push_str(&encode(claims)?);
-
-        let signature = self
-            .signer
-            .sign(token.as_bytes())
-            .map_err(|_| Error::configuration("signing the client assertion failed"))?;
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
-        Ok(token)
-    }
-}
-
-impl fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("alg", &self.alg)
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
-    }
-}
+pub use signing::SigningKey;
 
 #[cfg(test)]
 pub(crate) mod testing;

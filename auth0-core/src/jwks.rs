@@ -43,13 +43,17 @@ impl JwkSet {
     /// A set with no usable key at all is an [`Error::InvalidResponse`].
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
         let invalid = |reason: &'static str| Error::invalid_response("jwks", reason);
-        let document: Map<String, Value> =
-            serde_json::from_slice(body).map_err(|_| invalid("the key set is not a JSON object"))?;
+        let document: Map<String, Value> = serde_json::from_slice(body)
+            .map_err(|_| invalid("the key set is not a JSON object"))?;
         let Some(Value::Array(entries)) = document.get("keys") else {
             return Err(invalid("the key set has no keys array"));
         };
         if entries.len() > MAX_KEYS {
-            warn!(count = entries.len(), max = MAX_KEYS, "key set too large, reading the first keys");
+            warn!(
+                count = entries.len(),
+                max = MAX_KEYS,
+                "key set too large, reading the first keys"
+            );
         }
 
         let mut keys = Vec::new();
@@ -98,7 +102,11 @@ impl JwkSet {
     ) -> Result<&VerifyingKey, TokenValidationError> {
         match kid {
             Some(kid) => {
-                let mut named = self.keys.iter().filter(|key| key.kid() == Some(kid)).peekable();
+                let mut named = self
+                    .keys
+                    .iter()
+                    .filter(|key| key.kid() == Some(kid))
+                    .peekable();
                 if named.peek().is_none() {
                     return Err(TokenValidationError::UnknownKey);
                 }
@@ -149,11 +157,25 @@ pub(crate) fn check_status(endpoint: &'static str, status: StatusCode) -> Result
     if status == StatusCode::OK {
         Ok(())
     } else if status.is_server_error() {
-        warn!(endpoint, status = status.as_u16(), "provider endpoint failed");
-        Err(Error::ProviderUnavailable { endpoint, status: status.as_u16() })
+        warn!(
+            endpoint,
+            status = status.as_u16(),
+            "provider endpoint failed"
+        );
+        Err(Error::ProviderUnavailable {
+            endpoint,
+            status: status.as_u16(),
+        })
     } else {
-        warn!(endpoint, status = status.as_u16(), "provider endpoint answered an unexpected status");
-        Err(Error::invalid_response(endpoint, format!("unexpected HTTP status {}", status.as_u16())))
+        warn!(
+            endpoint,
+            status = status.as_u16(),
+            "provider endpoint answered an unexpected status"
+        );
+        Err(Error::invalid_response(
+            endpoint,
+            format!("unexpected HTTP status {}", status.as_u16()),
+        ))
     }
 }
 

@@ -120,7 +120,10 @@ pub fn verify_jwt(
 
     let header: RawHeader =
         serde_json::from_slice(&header_json).map_err(|_| TokenValidationError::Malformed)?;
-    let alg = header.alg.parse::<Algorithm>().map_err(|_| not_allowed_name(&header.alg))?;
+    let alg = header
+        .alg
+        .parse::<Algorithm>()
+        .map_err(|_| not_allowed_name(&header.alg))?;
     if header.crit.is_some() {
         return Err(TokenValidationError::Malformed);
     }
@@ -143,7 +146,14 @@ pub fn verify_jwt(
     let claims = serde_json::from_slice::<UniqueKeys>(&payload_json)
         .map_err(|_| TokenValidationError::Malformed)?
         .0;
-    Ok(VerifiedJwt { header: JwsHeader { alg, kid: header.kid, typ: header.typ }, claims })
+    Ok(VerifiedJwt {
+        header: JwsHeader {
+            alg,
+            kid: header.kid,
+            typ: header.typ,
+        },
+        claims,
+    })
 }
 
 /// Reads a required string claim.
@@ -173,7 +183,11 @@ pub(crate) fn numeric_date(
         return Ok(Some(seconds));
     }
     match number.as_f64() {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked")]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked"
+        )]
         Some(seconds) if seconds.is_finite() && seconds >= 0.0 && seconds < u64::MAX as f64 => {
             Ok(Some(seconds.floor() as u64))
         }
@@ -210,7 +224,11 @@ pub(crate) fn check_audience(
                     _ => return Err(TokenValidationError::MissingClaim("aud")),
                 }
             }
-            if found { Ok(auds.len()) } else { Err(TokenValidationError::AudienceMismatch) }
+            if found {
+                Ok(auds.len())
+            } else {
+                Err(TokenValidationError::AudienceMismatch)
+            }
         }
         _ => Err(TokenValidationError::MissingClaim("aud")),
     }
@@ -218,14 +236,18 @@ pub(crate) fn check_audience(
 
 /// Decodes one part of a compact JWS: base64url without padding, canonical trailing bits.
 fn decode(part: &str) -> Result<Vec<u8>, TokenValidationError> {
-    URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenValidationError::Malformed)
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| TokenValidationError::Malformed)
 }
 
 /// The error for an `alg` we do not know, naming it only if it is short and plain, so that
 /// hostile header content cannot reach logs through the error message.
 fn not_allowed_name(name: &str) -> TokenValidationError {
     let plain = name.len() <= 16
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+'));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+'));
     TokenValidationError::AlgorithmNotAllowed(if plain { name } else { "unsupported" }.to_owned())
 }
 

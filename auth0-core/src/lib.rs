@@ -97,10 +97,11 @@ pub mod token;
 pub mod transaction;
 
 pub use authorize::{
-    AuthorizeRedirect, AwaitingPushResponse, LoginStart, StartInteractiveLoginOptions,
-    start_login,
+    AuthorizeRedirect, AwaitingPushResponse, LoginStart, StartInteractiveLoginOptions, start_login,
 };
-pub use callback::{AwaitingToken, CallbackParams, LoginResult, TokenReceived, begin_code_exchange};
+pub use callback::{
+    AwaitingToken, CallbackParams, LoginResult, TokenReceived, begin_code_exchange,
+};
 #[cfg(feature = "client")]
 pub use client::{
     CookieTransactionStore, MemoryTransactionStore, ServerClient, ServerClientBuilder,

@@ -12,7 +12,9 @@ pub const MAX_REPLY_LEN: usize = 1024 * 1024;
 
 /// A `application/x-www-form-urlencoded` POST request, without client authentication yet.
 pub(crate) fn form_post(url: &str, form: &[(&str, &str)]) -> Result<Request<Vec<u8>>> {
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
     Request::builder()
         .method(Method::POST)
         .uri(url)
@@ -40,7 +42,11 @@ pub(crate) fn read_json_reply<T: DeserializeOwned>(
     }
     if success.contains(&status) {
         return serde_json::from_slice(body).map_err(|_| {
-            tracing::warn!(endpoint, status, "the provider sent a reply that is not the expected JSON");
+            tracing::warn!(
+                endpoint,
+                status,
+                "the provider sent a reply that is not the expected JSON"
+            );
             Error::invalid_response(endpoint, "the reply is not the expected JSON")
         });
     }
@@ -48,11 +54,18 @@ pub(crate) fn read_json_reply<T: DeserializeOwned>(
         tracing::debug!(endpoint, status, code = %err.code(), "the provider returned an OAuth error");
         return Err(err);
     }
-    tracing::warn!(endpoint, status, "the provider failed without an OAuth error");
+    tracing::warn!(
+        endpoint,
+        status,
+        "the provider failed without an OAuth error"
+    );
     if status >= 500 {
         Err(Error::ProviderUnavailable { endpoint, status })
     } else {
-        Err(Error::invalid_response(endpoint, format!("unexpected HTTP status {status}")))
+        Err(Error::invalid_response(
+            endpoint,
+            format!("unexpected HTTP status {status}"),
+        ))
     }
 }
 
@@ -68,7 +81,10 @@ fn oauth_error(body: &[u8]) -> Option<Error> {
         .and_then(Value::as_str)
         .map(|text| text.chars().take(512).collect())
         .unwrap_or_default();
-    Some(Error::Api { code: code.to_owned(), description })
+    Some(Error::Api {
+        code: code.to_owned(),
+        description,
+    })
 }
 
 #[cfg(test)]
@@ -78,24 +94,34 @@ mod tests {
     use super::*;
 
     fn reply(status: u16, body: &str) -> Response<Vec<u8>> {
-        Response::builder().status(status).body(body.as_bytes().to_vec()).unwrap()
+        Response::builder()
+            .status(status)
+            .body(body.as_bytes().to_vec())
+            .unwrap()
     }
 
     #[test]
     fn oauth_errors_keep_their_code_and_description() {
         let err = read_json_reply::<Value>(
             "token",
-            &reply(400, r#"{"error":"invalid_grant","error_description":"code expired"}"#),
+            &reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"code expired"}"#,
+            ),
             &[200],
         )
         .unwrap_err();
         assert_eq!(err.code(), "invalid_grant");
-        assert_eq!(err.to_string(), "the provider returned invalid_grant: code expired");
+        assert_eq!(
+            err.to_string(),
+            "the provider returned invalid_grant: code expired"
+        );
     }
 
     #[test]
     fn non_json_and_5xx_replies_get_their_own_codes() {
-        let err = read_json_reply::<Value>("token", &reply(502, "<html>bad gateway</html>"), &[200]);
+        let err =
+            read_json_reply::<Value>("token", &reply(502, "<html>bad gateway</html>"), &[200]);
         assert_eq!(err.unwrap_err().code(), "provider_unavailable");
         let err = read_json_reply::<Value>("token", &reply(404, "nope"), &[200]).unwrap_err();
         assert_eq!(err.code(), "invalid_response");
@@ -115,6 +141,9 @@ mod tests {
         let request = form_post("https://t.test/token", &[("a", "b c"), ("d", "&=")]).unwrap();
         assert_eq!(request.method(), Method::POST);
         assert_eq!(request.body(), b"a=b+c&d=%26%3D");
-        assert_eq!(request.headers()[CONTENT_TYPE], "application/x-www-form-urlencoded");
+        assert_eq!(
+            request.headers()[CONTENT_TYPE],
+            "application/x-www-form-urlencoded"
+        );
     }
 }

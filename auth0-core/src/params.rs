@@ -11,8 +11,14 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 /// The parameters the SDK itself controls; neither configuration nor a call may set them.
-pub const RESERVED_PARAMS: [&str; 6] =
-    ["state", "nonce", "code_challenge", "code_challenge_method", "response_type", "client_id"];
+pub const RESERVED_PARAMS: [&str; 6] = [
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "response_type",
+    "client_id",
+];
 
 /// The scope requested when none is configured.
 pub const DEFAULT_SCOPE: &str = "openid profile email offline_access";
@@ -154,14 +160,21 @@ impl AuthorizationParams {
 
     /// Refuses reserved names and malformed values.
     pub(crate) fn check(&self) -> Result<()> {
-        if let Some(name) = self.extra.keys().find(|k| RESERVED_PARAMS.contains(&k.as_str())) {
+        if let Some(name) = self
+            .extra
+            .keys()
+            .find(|k| RESERVED_PARAMS.contains(&k.as_str()))
+        {
             return Err(Error::invalid_argument(
                 "authorization_params",
                 format!("{name} is set by the SDK and cannot be overridden"),
             ));
         }
         if self.extra.contains_key("max_age") {
-            return Err(Error::invalid_argument("max_age", "must be a number of seconds"));
+            return Err(Error::invalid_argument(
+                "max_age",
+                "must be a number of seconds",
+            ));
         }
         if let Some(details) = &self.authorization_details {
             details.to_json_array()?;
@@ -180,7 +193,10 @@ impl RawDetails {
             })?,
         };
         if !value.is_array() {
-            return Err(Error::invalid_argument("authorization_details", "must be a JSON array"));
+            return Err(Error::invalid_argument(
+                "authorization_details",
+                "must be a JSON array",
+            ));
         }
         Ok(value)
     }
@@ -190,7 +206,10 @@ impl RawDetails {
 /// when neither has it.
 pub fn merge_scopes(defaults: Option<&str>, requested: Option<&str>) -> String {
     let mut merged: Vec<&str> = Vec::new();
-    let words = defaults.into_iter().chain(requested).flat_map(str::split_whitespace);
+    let words = defaults
+        .into_iter()
+        .chain(requested)
+        .flat_map(str::split_whitespace);
     for word in words {
         if !merged.contains(&word) {
             merged.push(word);
@@ -211,7 +230,10 @@ mod tests {
     #[test]
     fn scopes_merge_in_order_without_duplicates_and_with_openid() {
         assert_eq!(merge_scopes(None, None), "openid");
-        assert_eq!(merge_scopes(Some("profile email"), None), "openid profile email");
+        assert_eq!(
+            merge_scopes(Some("profile email"), None),
+            "openid profile email"
+        );
         assert_eq!(
             merge_scopes(Some("openid profile"), Some("email profile  read:x")),
             "openid profile email read:x"
@@ -233,10 +255,18 @@ mod tests {
     #[test]
     fn reserved_params_are_refused() {
         for name in RESERVED_PARAMS {
-            let err = AuthorizationParams::new().param(name, "x").check().unwrap_err();
+            let err = AuthorizationParams::new()
+                .param(name, "x")
+                .check()
+                .unwrap_err();
             assert_eq!(err.code(), "invalid_argument", "{name}");
         }
-        assert!(AuthorizationParams::new().param("foo", "bar").check().is_ok());
+        assert!(
+            AuthorizationParams::new()
+                .param("foo", "bar")
+                .check()
+                .is_ok()
+        );
     }
 
     #[test]
@@ -260,7 +290,11 @@ mod tests {
         assert!(ok.check().is_ok());
         for bad in [r#"{"type":"t"}"#, "not json", "\"[]\"", "42"] {
             let params = AuthorizationParams::new().param("authorization_details", bad);
-            assert_eq!(params.check().unwrap_err().code(), "invalid_argument", "{bad}");
+            assert_eq!(
+                params.check().unwrap_err().code(),
+                "invalid_argument",
+                "{bad}"
+            );
         }
         let params = AuthorizationParams::new().authorization_details(json!({"type": "t"}));
         assert_eq!(params.check().unwrap_err().code(), "invalid_argument");

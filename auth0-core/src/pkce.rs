@@ -26,7 +26,10 @@ impl Pkce {
     pub(crate) fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let verifier = random_token(rng);
         let challenge = s256_challenge(&verifier);
-        Self { verifier: CodeVerifier::new(verifier), challenge }
+        Self {
+            verifier: CodeVerifier::new(verifier),
+            challenge,
+        }
     }
 }
 
@@ -45,7 +48,10 @@ mod tests {
     #[test]
     fn rfc7636_appendix_b_vector() {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        assert_eq!(s256_challenge(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            s256_challenge(verifier),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]
@@ -54,7 +60,12 @@ mod tests {
         let a = Pkce::generate(&mut rng);
         let b = Pkce::generate(&mut rng);
         assert_eq!(a.verifier.expose().len(), 43);
-        assert!(a.verifier.expose().bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(
+            a.verifier
+                .expose()
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
         assert_ne!(a.verifier, b.verifier);
         assert_eq!(a.challenge, s256_challenge(a.verifier.expose()));
     }

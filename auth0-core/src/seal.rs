@@ -112,7 +112,10 @@ mod tests {
     use super::*;
 
     fn key(identifier: &str) -> SealKey {
-        SealKey::derive(&SealSecret::new("a-very-long-application-secret-of-32+-bytes"), identifier)
+        SealKey::derive(
+            &SealSecret::new("a-very-long-application-secret-of-32+-bytes"),
+            identifier,
+        )
     }
 
     #[test]
@@ -120,7 +123,11 @@ mod tests {
         let record = json!({"user": {"sub": "user-123"}, "internal": {"created_at": 1}});
         let sealed = key("_a0_session").seal(&record).unwrap();
         assert_eq!(sealed.split('.').count(), 5);
-        assert_eq!(sealed.split('.').nth(1), Some(""), "dir carries no encrypted key");
+        assert_eq!(
+            sealed.split('.').nth(1),
+            Some(""),
+            "dir carries no encrypted key"
+        );
         let opened: Value = key("_a0_session").unseal(&sealed).unwrap();
         assert_eq!(opened, record);
     }
@@ -129,11 +136,9 @@ mod tests {
     fn header_is_dir_with_a256cbc_hs512() {
         let sealed = key("_a0_tx").seal(&json!({})).unwrap();
         let header = sealed.split('.').next().unwrap();
-        let header = base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            header,
-        )
-        .unwrap();
+        let header =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap();
         let header: Value = serde_json::from_slice(&header).unwrap();
         assert_eq!(header["alg"], "dir");
         assert_eq!(header["enc"], "A256CBC-HS512");
@@ -143,7 +148,10 @@ mod tests {
     fn another_identifier_or_secret_cannot_open_it() {
         let sealed = key("_a0_tx").seal(&json!({"a": 1})).unwrap();
         assert!(key("_a0_session").unseal::<Value>(&sealed).is_none());
-        let other = SealKey::derive(&SealSecret::new("another-secret-another-secret-000"), "_a0_tx");
+        let other = SealKey::derive(
+            &SealSecret::new("another-secret-another-secret-000"),
+            "_a0_tx",
+        );
         assert!(other.unseal::<Value>(&sealed).is_none());
     }
 
@@ -163,7 +171,10 @@ mod tests {
             "not a jwe at all",
             &"x.".repeat(40_000),
         ] {
-            assert!(key("_a0_tx").unseal::<Value>(bad).is_none(), "{bad:.40} opened");
+            assert!(
+                key("_a0_tx").unseal::<Value>(bad).is_none(),
+                "{bad:.40} opened"
+            );
         }
     }
 

@@ -77,7 +77,9 @@ impl TestKeys {
         header.set_token_type("JWT");
         header.set_key_id("key-1");
         let payload = JwtPayload::from_map(claims.clone()).unwrap();
-        let signer = RS256.signer_from_jwk(&self.pair.to_jwk_private_key()).unwrap();
+        let signer = RS256
+            .signer_from_jwk(&self.pair.to_jwk_private_key())
+            .unwrap();
         jwt::encode_with_signer(&payload, &header, &signer).unwrap()
     }
 }
@@ -108,7 +110,10 @@ pub(crate) fn render_request(request: &http::Request<Vec<u8>>) -> String {
     let mut headers: Vec<_> = request.headers().iter().collect();
     headers.sort_by_key(|(name, _)| name.as_str());
     for (name, value) in headers {
-        out.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("<binary>")));
+        out.push_str(&format!(
+            "{name}: {}\n",
+            value.to_str().unwrap_or("<binary>")
+        ));
     }
     out.push('\n');
     for (name, value) in url::form_urlencoded::parse(request.body()) {
@@ -120,7 +125,12 @@ pub(crate) fn render_request(request: &http::Request<Vec<u8>>) -> String {
 /// A URL's query, one decoded pair per line, for snapshots.
 pub(crate) fn render_url(url: &str) -> String {
     let parsed = url::Url::parse(url).unwrap();
-    let mut out = format!("{}://{}{}\n", parsed.scheme(), parsed.host_str().unwrap(), parsed.path());
+    let mut out = format!(
+        "{}://{}{}\n",
+        parsed.scheme(),
+        parsed.host_str().unwrap(),
+        parsed.path()
+    );
     for (name, value) in parsed.query_pairs() {
         out.push_str(&format!("{name}={value}\n"));
     }

@@ -37,15 +37,28 @@ impl TokenResponse {
     pub fn from_response(response: &http::Response<Vec<u8>>) -> Result<Self> {
         let reply: Self = read_json_reply("token", response, &[200])?;
         if reply.access_token.expose().is_empty() {
-            return Err(Error::invalid_response("token", "the access_token is empty"));
+            return Err(Error::invalid_response(
+                "token",
+                "the access_token is empty",
+            ));
         }
         if let Some(kind) = &reply.token_type {
             if !kind.eq_ignore_ascii_case("bearer") && !kind.eq_ignore_ascii_case("dpop") {
-                return Err(Error::invalid_response("token", "the token_type is not Bearer"));
+                return Err(Error::invalid_response(
+                    "token",
+                    "the token_type is not Bearer",
+                ));
             }
         }
-        if reply.authorization_details.as_ref().is_some_and(|d| !d.is_array()) {
-            return Err(Error::invalid_response("token", "authorization_details is not an array"));
+        if reply
+            .authorization_details
+            .as_ref()
+            .is_some_and(|d| !d.is_array())
+        {
+            return Err(Error::invalid_response(
+                "token",
+                "authorization_details is not an array",
+            ));
         }
         Ok(reply)
     }

@@ -37,6 +37,11 @@ impl Transaction {
         &self.state
     }
 
+    /// The `nonce` the ID token must carry.
+    pub fn nonce(&self) -> &Nonce {
+        &self.nonce
+    }
+
     /// The store key of this transaction; see [`transaction_key`].
     pub fn key(&self) -> String {
         transaction_key(self.state.expose())

@@ -681,6 +681,36 @@ async function testBackchannelLogout(ctx) {
   }
 }
 
+// oidc-provider accepts a client secret in the Authorization header and in the body alike,
+// whatever method the client registered. Auth0 holds a client to its method, and the SDK's
+// client_secret_post option must be observable, so HTTP Basic is refused for a
+// client_secret_post client here (a look at the header only; the body is left to the provider).
+const CLIENT_AUTH_PATHS = new Set(['/token', '/request', '/token/introspection', '/token/revocation']);
+
+provider.middleware.unshift(async (ctx, next) => {
+  const authorization = ctx.get('authorization');
+  if (ctx.method === 'POST' && CLIENT_AUTH_PATHS.has(ctx.path) && /^basic /i.test(authorization)) {
+    let clientId;
+    try {
+      const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+      clientId = decodeURIComponent(decoded.slice(0, decoded.indexOf(':')).replace(/\+/g, ' '));
+    } catch {
+      clientId = undefined; // malformed: the provider reports it
+    }
+    const client = clientId ? await provider.Client.find(clientId) : undefined;
+    if (client?.clientAuthMethod === 'client_secret_post') {
+      if (DEBUG) {
+        process.stderr.write(`test-op: ${clientId} is client_secret_post but used HTTP Basic\n`);
+      }
+      ctx.status = 401;
+      ctx.set('cache-control', 'no-store');
+      ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+      return undefined;
+    }
+  }
+  return next();
+});
+
 provider.use(async (ctx, next) => {
   if (ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path)) {
     return finishInteraction(ctx);

@@ -20,6 +20,7 @@
 
 pub mod driver;
 pub mod provider;
+pub mod rp;
 
 pub use driver::{
     Browser, DriveError, FormPost, Landing, RegisteredClient, backchannel_logout, register_client,

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth0_e2e::provider::CLIENT_SECRET_BASIC;
+use auth0_e2e::provider::{CLIENT_SECRET_BASIC, CLIENT_SECRET_POST};
 use auth0_e2e::{
     Browser, DriveError, Provider, ProviderOptions, backchannel_logout, register_client,
     static_client_secret,
@@ -79,24 +79,34 @@ fn now() -> i64 {
         .unwrap()
 }
 
+/// Sends a token request with the client's registered authentication: the static
+/// `client_secret_post` client puts its secret in the body, every other client uses HTTP Basic.
+async fn send_token_request(
+    provider: &Provider,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut request = http.post(provider.url("/token"));
+    let mut form = form.to_vec();
+    if client_id == CLIENT_SECRET_POST {
+        form.extend([("client_id", client_id), ("client_secret", secret)]);
+    } else {
+        request = request.basic_auth(client_id, Some(secret));
+    }
+    let response = request.form(&form).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
 async fn token_request(
     provider: &Provider,
     client_id: &str,
     secret: &str,
     form: &[(&str, &str)],
 ) -> Value {
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(provider.url("/token"))
-        .basic_auth(client_id, Some(secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = send_token_request(provider, client_id, secret, form).await;
     assert_eq!(status, StatusCode::OK, "token endpoint said {body}");
     body
 }
@@ -473,6 +483,10 @@ async fn registered_client_logout_and_backchannel_logout() {
         logout_token["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object()
     );
 
+    // Logging out again, without a session or a redirect URI, ends on the provider's page.
+    let end = browser.logout(&provider.url("/session/end")).await.unwrap();
+    assert_eq!(end.as_str(), provider.url("/session/end/success"));
+
     // The session is gone: prompt=none now fails.
     let login = Login::new();
     let url = login.authorize_url(
@@ -507,4 +521,208 @@ async fn registered_client_logout_and_backchannel_logout() {
         Err(DriveError::Status { status, .. }) => assert_eq!(status, StatusCode::BAD_GATEWAY),
         other => panic!("expected 502, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn stock_offline_access_rotation_and_pkjwt_client() {
+    // A public key only; the private half was thrown away (the test does not authenticate).
+    let jwks = json!({"keys": [{
+        "kty": "EC", "crv": "P-256", "kid": "rp-es", "alg": "ES256", "use": "sig",
+        "x": "i_9vyP0lMEFiqUK9YpJJb1fWYpT5PJPVN2Ryc81khyI",
+        "y": "B2-E_r05MB3ieorZUzLIvUhqJiuI5apM5V0HzeAb4nI",
+    }]});
+    let jwks_path =
+        std::env::temp_dir().join(format!("auth0-e2e-pkjwt-{}.json", std::process::id()));
+    std::fs::write(&jwks_path, jwks.to_string()).unwrap();
+
+    let provider = Provider::start(ProviderOptions {
+        offline_access: auth0_e2e::OfflineAccess::Oidc,
+        rotate_refresh_tokens: true,
+        pkjwt_jwks: Some(jwks_path.clone()),
+        ..ProviderOptions::default()
+    })
+    .await;
+    std::fs::remove_file(&jwks_path).unwrap();
+    let redirect_uri = provider.redirect_uri();
+    let secret = static_client_secret(CLIENT_SECRET_POST);
+    let browser = Browser::new();
+
+    // The private_key_jwt client exists and logs in (its token request is not made here).
+    let login = Login::new();
+    let url = login.authorize_url(&provider, "rp-pkjwt", &redirect_uri, &[("scope", "openid")]);
+    assert!(query(&browser.authorize(&url).await.unwrap(), "code").is_some());
+
+    // Stock OIDC: offline_access without prompt=consent gives no refresh token...
+    let login = Login::new();
+    let scope = [("scope", "openid offline_access")];
+    let url = login.authorize_url(&provider, CLIENT_SECRET_POST, &redirect_uri, &scope);
+    let callback = browser.authorize(&url).await.unwrap();
+    let tokens = exchange_code(
+        &provider,
+        CLIENT_SECRET_POST,
+        &secret,
+        &login,
+        &redirect_uri,
+        &callback,
+    )
+    .await;
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+
+    // ...and one with it.
+    let login = Login::new();
+    let params = [("scope", "openid offline_access"), ("prompt", "consent")];
+    let url = login.authorize_url(&provider, CLIENT_SECRET_POST, &redirect_uri, &params);
+    let callback = browser.authorize(&url).await.unwrap();
+    let tokens = exchange_code(
+        &provider,
+        CLIENT_SECRET_POST,
+        &secret,
+        &login,
+        &redirect_uri,
+        &callback,
+    )
+    .await;
+    let first = tokens["refresh_token"]
+        .as_str()
+        .expect("prompt=consent gives one")
+        .to_owned();
+
+    // HTTP Basic is refused for the client_secret_post client.
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(provider.url("/token"))
+        .basic_auth(CLIENT_SECRET_POST, Some(&secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+
+    // Rotation: every refresh returns a new refresh token.
+    let refreshed = token_request(
+        &provider,
+        CLIENT_SECRET_POST,
+        &secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", &first)],
+    )
+    .await;
+    let second = refreshed["refresh_token"].as_str().unwrap();
+    assert_ne!(second, first);
+
+    // The rotated-out token is now refused.
+    let (status, body) = send_token_request(
+        &provider,
+        CLIENT_SECRET_POST,
+        &secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", &first)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn pushed_request_with_rich_authorization_details() {
+    let provider = Provider::shared().await;
+    let login = Login::new();
+    let redirect_uri = provider.redirect_uri();
+    let secret = static_client_secret(CLIENT_SECRET_BASIC);
+    let details = json!([{
+        "type": "money_transfer",
+        "instructedAmount": {"amount": 2500, "currency": "USD"},
+        "destinationAccount": "DE02100100109307118603",
+    }]);
+    let details_text = details.to_string();
+
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(provider.url("/request"))
+        .basic_auth(CLIENT_SECRET_BASIC, Some(&secret))
+        .form(&[
+            ("client_id", CLIENT_SECRET_BASIC),
+            ("response_type", "code"),
+            ("redirect_uri", &redirect_uri),
+            ("scope", "openid offline_access"),
+            ("state", &login.state),
+            ("nonce", &login.nonce),
+            ("code_challenge", &login.challenge),
+            ("code_challenge_method", "S256"),
+            ("authorization_details", &details_text),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let pushed: Value = response.json().await.unwrap();
+    let request_uri = pushed["request_uri"].as_str().unwrap();
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+
+    let mut url = Url::parse(&provider.url("/auth")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", CLIENT_SECRET_BASIC)
+        .append_pair("request_uri", request_uri);
+    let callback = Browser::new().authorize(url.as_str()).await.unwrap();
+    assert_eq!(
+        query(&callback, "state").as_deref(),
+        Some(login.state.as_str())
+    );
+
+    let tokens = exchange_code(
+        provider,
+        CLIENT_SECRET_BASIC,
+        &secret,
+        &login,
+        &redirect_uri,
+        &callback,
+    )
+    .await;
+    assert_eq!(tokens["authorization_details"], details);
+    let access_token = jwt_payload(tokens["access_token"].as_str().unwrap());
+    assert_eq!(access_token["aud"], "https://api.example.test/");
+    assert_eq!(access_token["authorization_details"], details);
+
+    let refresh_token = tokens["refresh_token"]
+        .as_str()
+        .expect("offline_access via PAR");
+    let refreshed = token_request(
+        provider,
+        CLIENT_SECRET_BASIC,
+        &secret,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed["authorization_details"], details);
+}
+
+#[tokio::test]
+async fn form_post_response_mode_yields_the_form() {
+    let provider = Provider::shared().await;
+    let login = Login::new();
+    let redirect_uri = provider.redirect_uri();
+    let url = login.authorize_url(
+        provider,
+        CLIENT_SECRET_BASIC,
+        &redirect_uri,
+        &[("scope", "openid"), ("response_mode", "form_post")],
+    );
+
+    let form = Browser::new().authorize_form_post(&url).await.unwrap();
+    assert_eq!(form.action.as_str(), redirect_uri);
+    assert_eq!(form.field("state"), Some(login.state.as_str()));
+    assert_eq!(form.field("iss"), Some(provider.issuer()));
+    assert!(form.field("code").is_some(), "{form:?}");
 }

@@ -17,7 +17,11 @@ fn redirect(config: &ClientConfig, options: StartInteractiveLoginOptions) -> Aut
 }
 
 fn query(url: &str) -> BTreeMap<String, String> {
-    url::Url::parse(url).unwrap().query_pairs().into_owned().collect()
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
 }
 
 #[test]
@@ -30,7 +34,10 @@ fn default_authorize_url() {
     let q = query(redirect.url());
     assert!(tx.state.matches(&q["state"]));
     assert!(tx.nonce.matches(&q["nonce"]));
-    assert_eq!(q["code_challenge"], crate::pkce::s256_challenge(tx.code_verifier.expose()));
+    assert_eq!(
+        q["code_challenge"],
+        crate::pkce::s256_challenge(tx.code_verifier.expose())
+    );
     assert_eq!(tx.created_at, NOW);
     assert_eq!(tx.domain, "https://tenant.example.test/");
     assert_eq!(tx.redirect_uri, "https://app.example.test/auth/callback");
@@ -43,7 +50,9 @@ fn every_login_gets_fresh_state_nonce_and_verifier() {
     let mut seen = std::collections::HashSet::new();
     for _ in 0..20 {
         let start = start_login(&config, &metadata(), Default::default(), NOW, &mut rng).unwrap();
-        let LoginStart::Redirect(redirect) = start else { panic!("expected a redirect") };
+        let LoginStart::Redirect(redirect) = start else {
+            panic!("expected a redirect")
+        };
         let q = query(redirect.url());
         assert!(seen.insert(q["state"].clone()));
         assert!(seen.insert(q["nonce"].clone()));
@@ -77,7 +86,10 @@ fn per_call_params_override_defaults_and_scopes_merge() {
     assert_eq!(q["audience"], "urn:custom:api");
     assert_eq!(q["foo"], "bar");
     assert_eq!(q["screen_hint"], "login");
-    assert_eq!(redirect.transaction().audience.as_deref(), Some("urn:custom:api"));
+    assert_eq!(
+        redirect.transaction().audience.as_deref(),
+        Some("urn:custom:api")
+    );
 }
 
 #[test]
@@ -88,13 +100,18 @@ fn per_audience_scope_map() {
     ]);
     let config = config()
         .authorization_params(
-            AuthorizationParams::new().redirect_uri("https://app.test/cb").scope(scopes),
+            AuthorizationParams::new()
+                .redirect_uri("https://app.test/cb")
+                .scope(scopes),
         )
         .build()
         .unwrap();
     let options = StartInteractiveLoginOptions::new()
         .authorization_params(AuthorizationParams::new().audience("urn:b"));
-    assert_eq!(query(redirect(&config, options).url())["scope"], "openid read:b");
+    assert_eq!(
+        query(redirect(&config, options).url())["scope"],
+        "openid read:b"
+    );
 }
 
 #[test]
@@ -118,7 +135,10 @@ fn redirect_uri_falls_back_to_the_top_level_one_and_is_required() {
     let url = redirect(&top_level, Default::default()).into_parts().0;
     assert_eq!(query(&url)["redirect_uri"], "https://app.test/fallback");
 
-    let none = config().authorization_params(AuthorizationParams::new()).build().unwrap();
+    let none = config()
+        .authorization_params(AuthorizationParams::new())
+        .build()
+        .unwrap();
     let err = start(&none, Default::default()).unwrap_err();
     assert_eq!(err.code(), "missing_required_argument");
     assert!(err.to_string().contains("redirect_uri"));
@@ -133,7 +153,10 @@ fn app_state_and_max_age_go_to_the_transaction() {
     let redirect = redirect(&config, options);
     assert_eq!(query(redirect.url())["max_age"], "300");
     let tx = redirect.transaction();
-    assert_eq!(tx.app_state, Some(json!({"returnTo": "http://localhost:3000/dashboard"})));
+    assert_eq!(
+        tx.app_state,
+        Some(json!({"returnTo": "http://localhost:3000/dashboard"}))
+    );
     assert_eq!(tx.max_age, Some(300));
 }
 
@@ -143,7 +166,9 @@ fn organization_per_call_wins_and_blank_is_refused() {
     let dedicated = redirect(&config, Default::default());
     assert_eq!(query(dedicated.url())["organization"], "org_dedicated");
 
-    let options = StartInteractiveLoginOptions::new().organization("Acme").invitation("inv-1");
+    let options = StartInteractiveLoginOptions::new()
+        .organization("Acme")
+        .invitation("inv-1");
     let multi = redirect(&config, options);
     let q = query(multi.url());
     assert_eq!(q["organization"], "Acme");
@@ -151,15 +176,20 @@ fn organization_per_call_wins_and_blank_is_refused() {
     assert_eq!(multi.transaction().organization.as_deref(), Some("Acme"));
 
     let blank = StartInteractiveLoginOptions::new().organization("  ");
-    assert_eq!(start(&config, blank).unwrap_err().code(), "invalid_argument");
+    assert_eq!(
+        start(&config, blank).unwrap_err().code(),
+        "invalid_argument"
+    );
 }
 
 #[test]
 fn authorization_details_are_sent_as_a_json_array_string() {
     let config = config().build().unwrap();
-    let details = json!([{"type": "money_transfer", "instructedAmount": {"amount": 5, "currency": "EUR"}}]);
-    let options = StartInteractiveLoginOptions::new()
-        .authorization_params(AuthorizationParams::new().param("authorization_details", details.to_string()));
+    let details =
+        json!([{"type": "money_transfer", "instructedAmount": {"amount": 5, "currency": "EUR"}}]);
+    let options = StartInteractiveLoginOptions::new().authorization_params(
+        AuthorizationParams::new().param("authorization_details", details.to_string()),
+    );
     let q = query(redirect(&config, options).url());
     let sent: serde_json::Value = serde_json::from_str(&q["authorization_details"]).unwrap();
     assert_eq!(sent, details);
@@ -183,7 +213,10 @@ fn par_request_and_redirect() {
 
     let reply = http::Response::builder()
         .status(201)
-        .body(br#"{"request_uri":"urn:ietf:params:oauth:request_uri:abc/+=","expires_in":60}"#.to_vec())
+        .body(
+            br#"{"request_uri":"urn:ietf:params:oauth:request_uri:abc/+=","expires_in":60}"#
+                .to_vec(),
+        )
         .unwrap();
     let redirect = push.receive(&reply).unwrap();
     assert_eq!(
@@ -194,17 +227,28 @@ fn par_request_and_redirect() {
 
 #[test]
 fn par_flag_per_call_overrides_the_client() {
-    let config = config().pushed_authorization_requests(true).build().unwrap();
+    let config = config()
+        .pushed_authorization_requests(true)
+        .build()
+        .unwrap();
     let off = StartInteractiveLoginOptions::new().pushed_authorization_requests(false);
-    assert!(matches!(start(&config, off).unwrap(), LoginStart::Redirect(_)));
-    assert!(matches!(start(&config, Default::default()).unwrap(), LoginStart::Push(_)));
+    assert!(matches!(
+        start(&config, off).unwrap(),
+        LoginStart::Redirect(_)
+    ));
+    assert!(matches!(
+        start(&config, Default::default()).unwrap(),
+        LoginStart::Push(_)
+    ));
 }
 
 #[test]
 fn par_errors() {
     let config = config().build().unwrap();
     let on = || StartInteractiveLoginOptions::new().pushed_authorization_requests(true);
-    let LoginStart::Push(push) = start(&config, on()).unwrap() else { panic!("expected push") };
+    let LoginStart::Push(push) = start(&config, on()).unwrap() else {
+        panic!("expected push")
+    };
     let reply = http::Response::builder()
         .status(400)
         .body(br#"{"error":"invalid_request","error_description":"bad"}"#.to_vec())

@@ -18,7 +18,9 @@ fn transaction(config: &ClientConfig, options: StartInteractiveLoginOptions) -> 
 
 fn callback_url(tx: &Transaction, extra: &str) -> String {
     let mut url = url::Url::parse("https://app.example.test/auth/callback").unwrap();
-    url.query_pairs_mut().append_pair("state", tx.state.expose()).append_pair("iss", ISSUER);
+    url.query_pairs_mut()
+        .append_pair("state", tx.state.expose())
+        .append_pair("iss", ISSUER);
     format!("{url}{extra}")
 }
 
@@ -31,8 +33,13 @@ fn token_reply(id_token: &str, extra: Value) -> http::Response<Vec<u8>> {
         "refresh_token": "rt-1",
         "id_token": id_token,
     });
-    body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
-    http::Response::builder().status(200).body(serde_json::to_vec(&body).unwrap()).unwrap()
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().cloned().unwrap_or_default());
+    http::Response::builder()
+        .status(200)
+        .body(serde_json::to_vec(&body).unwrap())
+        .unwrap()
 }
 
 /// Runs a whole callback with a token reply whose ID token has `claims`.
@@ -64,21 +71,46 @@ fn parses_full_urls_paths_and_queries() {
 #[test]
 fn refuses_repeated_and_missing_pieces() {
     let cases = [
-        ("https://app.test/cb?code=c&state=s&state=t", "invalid_callback"),
-        ("https://app.test/cb?code=c&code=d&state=s", "invalid_callback"),
-        ("https://app.test/cb?code=c&state=s&iss=a&iss=b", "invalid_callback"),
+        (
+            "https://app.test/cb?code=c&state=s&state=t",
+            "invalid_callback",
+        ),
+        (
+            "https://app.test/cb?code=c&code=d&state=s",
+            "invalid_callback",
+        ),
+        (
+            "https://app.test/cb?code=c&state=s&iss=a&iss=b",
+            "invalid_callback",
+        ),
         ("https://app.test/cb?code=c", "missing_required_argument"),
-        ("https://app.test/cb?code=c&state=", "missing_required_argument"),
+        (
+            "https://app.test/cb?code=c&state=",
+            "missing_required_argument",
+        ),
         ("https://app.test/cb", "missing_required_argument"),
-        ("https://app.test/cb#code=c&state=s", "missing_required_argument"),
+        (
+            "https://app.test/cb#code=c&state=s",
+            "missing_required_argument",
+        ),
         ("https://app.test/cb?state=s", "invalid_callback"),
         ("https://app.test/cb?state=s&code=", "invalid_callback"),
     ];
     for (input, code) in cases {
-        assert_eq!(CallbackParams::parse(input).unwrap_err().code(), code, "{input}");
+        assert_eq!(
+            CallbackParams::parse(input).unwrap_err().code(),
+            code,
+            "{input}"
+        );
     }
-    let huge = format!("https://app.test/cb?state=s&code={}", "a".repeat(MAX_CALLBACK_LEN));
-    assert_eq!(CallbackParams::parse(&huge).unwrap_err().code(), "invalid_callback");
+    let huge = format!(
+        "https://app.test/cb?state=s&code={}",
+        "a".repeat(MAX_CALLBACK_LEN)
+    );
+    assert_eq!(
+        CallbackParams::parse(&huge).unwrap_err().code(),
+        "invalid_callback"
+    );
 }
 
 #[test]
@@ -98,8 +130,9 @@ fn client_secret_post_sends_the_secret_in_the_body() {
     let exchange = begin_code_exchange(&config, &metadata(), params, tx, NOW, &mut rng()).unwrap();
     let request = exchange.request();
     assert!(request.headers().get(http::header::AUTHORIZATION).is_none());
-    let form: std::collections::HashMap<_, _> =
-        url::form_urlencoded::parse(request.body()).into_owned().collect();
+    let form: std::collections::HashMap<_, _> = url::form_urlencoded::parse(request.body())
+        .into_owned()
+        .collect();
     assert_eq!(form["client_id"], "client-1");
     assert_eq!(form["client_secret"], crate::test_support::CLIENT_SECRET);
 }
@@ -136,7 +169,10 @@ fn a_valid_callback_builds_the_session() {
 fn oauth_error_callbacks_keep_the_code_and_description() {
     let config = config().build().unwrap();
     let tx = transaction(&config, Default::default());
-    let url = callback_url(&tx, "&error=access_denied&error_description=User%20said%20no");
+    let url = callback_url(
+        &tx,
+        "&error=access_denied&error_description=User%20said%20no",
+    );
     let params = CallbackParams::parse(&url).unwrap();
     let err = begin_code_exchange(&config, &metadata(), params, tx, NOW, &mut rng()).unwrap_err();
     assert_eq!(err.code(), "access_denied");
@@ -158,7 +194,10 @@ fn the_iss_parameter_must_match_when_supported() {
 
     // The provider advertises `iss`, so a callback without it is refused too.
     let tx = transaction(&config, Default::default());
-    let url = format!("https://app.example.test/cb?state={}&code=c", tx.state.expose());
+    let url = format!(
+        "https://app.example.test/cb?state={}&code=c",
+        tx.state.expose()
+    );
     let params = CallbackParams::parse(&url).unwrap();
     let err = begin_code_exchange(&config, &metadata(), params, tx, NOW, &mut rng()).unwrap_err();
     assert_eq!(err.code(), "issuer_mismatch");
@@ -184,7 +223,13 @@ fn the_nonce_must_be_the_transactions() {
     let config = config().build().unwrap();
     let tx = transaction(&config, Default::default());
     let err = complete(&config, tx, id_token_claims("another-nonce")).unwrap_err();
-    assert!(matches!(err, Error::IdTokenValidation(TokenValidationError::NonceMismatch)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::IdTokenValidation(TokenValidationError::NonceMismatch)
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -209,7 +254,10 @@ fn organization_ids_must_match_exactly() {
 fn organization_names_match_after_nfc_and_lowercase() {
     let config = config().build().unwrap();
     let with_name = |requested: &str, claim: Option<&str>| {
-        let tx = transaction(&config, StartInteractiveLoginOptions::new().organization(requested));
+        let tx = transaction(
+            &config,
+            StartInteractiveLoginOptions::new().organization(requested),
+        );
         let mut claims = id_token_claims(tx.nonce.expose());
         if let Some(claim) = claim {
             claims.insert("org_name".into(), json!(claim));
@@ -223,12 +271,21 @@ fn organization_names_match_after_nfc_and_lowercase() {
         with_name("Acme", Some("acme-corp")).unwrap_err().code(),
         "organization_token_validation_error"
     );
-    assert_eq!(with_name("Acme", None).unwrap_err().code(), "organization_token_validation_error");
+    assert_eq!(
+        with_name("Acme", None).unwrap_err().code(),
+        "organization_token_validation_error"
+    );
     // A name is never compared with org_id.
-    let tx = transaction(&config, StartInteractiveLoginOptions::new().organization("acme"));
+    let tx = transaction(
+        &config,
+        StartInteractiveLoginOptions::new().organization("acme"),
+    );
     let mut claims = id_token_claims(tx.nonce.expose());
     claims.insert("org_id".into(), json!("acme"));
-    assert_eq!(complete(&config, tx, claims).unwrap_err().code(), "organization_token_validation_error");
+    assert_eq!(
+        complete(&config, tx, claims).unwrap_err().code(),
+        "organization_token_validation_error"
+    );
 }
 
 #[test]
@@ -243,16 +300,30 @@ fn token_replies_without_id_token_or_with_errors() {
         .status(200)
         .body(br#"{"access_token":"a","token_type":"Bearer"}"#.to_vec())
         .unwrap();
-    assert_eq!(begin().receive(&no_id_token).unwrap_err().code(), "invalid_response");
+    assert_eq!(
+        begin().receive(&no_id_token).unwrap_err().code(),
+        "invalid_response"
+    );
 
     let grant_error = http::Response::builder()
         .status(400)
-        .body(br#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.to_vec())
+        .body(
+            br#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.to_vec(),
+        )
         .unwrap();
-    assert_eq!(begin().receive(&grant_error).unwrap_err().code(), "invalid_grant");
+    assert_eq!(
+        begin().receive(&grant_error).unwrap_err().code(),
+        "invalid_grant"
+    );
 
-    let html = http::Response::builder().status(503).body(b"<html>".to_vec()).unwrap();
-    assert_eq!(begin().receive(&html).unwrap_err().code(), "provider_unavailable");
+    let html = http::Response::builder()
+        .status(503)
+        .body(b"<html>".to_vec())
+        .unwrap();
+    assert_eq!(
+        begin().receive(&html).unwrap_err().code(),
+        "provider_unavailable"
+    );
 }
 
 #[test]
@@ -262,8 +333,15 @@ fn authorization_details_come_back_with_the_result() {
     let claims = id_token_claims(tx.nonce.expose());
     let params = CallbackParams::parse(&callback_url(&tx, "&code=c")).unwrap();
     let exchange = begin_code_exchange(&config, &metadata(), params, tx, NOW, &mut rng()).unwrap();
-    let details = json!([{"type": "money_transfer", "instructedAmount": {"amount": 5, "currency": "EUR"}}]);
-    let reply = token_reply(&keys().sign(&claims), json!({"authorization_details": details}));
-    let result = exchange.receive(&reply).unwrap().complete(&config, &metadata(), &keys().set, NOW);
+    let details =
+        json!([{"type": "money_transfer", "instructedAmount": {"amount": 5, "currency": "EUR"}}]);
+    let reply = token_reply(
+        &keys().sign(&claims),
+        json!({"authorization_details": details}),
+    );
+    let result = exchange
+        .receive(&reply)
+        .unwrap()
+        .complete(&config, &metadata(), &keys().set, NOW);
     assert_eq!(result.unwrap().authorization_details, Some(details));
 }

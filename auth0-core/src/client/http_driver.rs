@@ -38,24 +38,46 @@ impl HttpDriver {
         let request = reqwest::Request::try_from(request)
             .map_err(|_| Error::configuration("a request to the provider could not be built"))?;
         tracing::trace!(endpoint, "calling the provider");
-        let mut response = self.client.execute(request).await.map_err(|err| transport(endpoint, &err))?;
+        let mut response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|err| transport(endpoint, &err))?;
 
         let mut builder = http::Response::builder().status(response.status());
         if let Some(headers) = builder.headers_mut() {
-            headers.extend(response.headers().iter().map(|(k, v)| (k.clone(), v.clone())));
+            headers.extend(
+                response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
         }
-        if response.content_length().is_some_and(|len| len > MAX_REPLY_LEN as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_REPLY_LEN as u64)
+        {
             return Err(Error::invalid_response(endpoint, "the reply is too large"));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|err| transport(endpoint, &err))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| transport(endpoint, &err))?
+        {
             if body.len() + chunk.len() > MAX_REPLY_LEN {
                 return Err(Error::invalid_response(endpoint, "the reply is too large"));
             }
             body.extend_from_slice(&chunk);
         }
-        tracing::trace!(endpoint, status = response.status().as_u16(), "provider replied");
-        builder.body(body).map_err(|_| Error::invalid_response(endpoint, "unreadable reply"))
+        tracing::trace!(
+            endpoint,
+            status = response.status().as_u16(),
+            "provider replied"
+        );
+        builder
+            .body(body)
+            .map_err(|_| Error::invalid_response(endpoint, "unreadable reply"))
     }
 }
 
@@ -71,5 +93,8 @@ fn transport(endpoint: &'static str, err: &reqwest::Error) -> Error {
         "the request failed"
     };
     tracing::warn!(endpoint, reason, "provider call failed");
-    Error::Transport { endpoint, reason: reason.to_owned() }
+    Error::Transport {
+        endpoint,
+        reason: reason.to_owned(),
+    }
 }

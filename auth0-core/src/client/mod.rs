@@ -117,7 +117,11 @@ impl ServerClient {
 
     /// Starts building a client.
     pub fn builder(config: ClientConfig) -> ServerClientBuilder {
-        ServerClientBuilder { config, http: None, transactions: None }
+        ServerClientBuilder {
+            config,
+            http: None,
+            transactions: None,
+        }
     }
 
     /// The configuration.
@@ -146,7 +150,10 @@ impl ServerClient {
             }
         };
         let (url, transaction) = redirect.into_parts();
-        self.inner.transactions.set(&transaction, store_options).await?;
+        self.inner
+            .transactions
+            .set(&transaction, store_options)
+            .await?;
         Ok(url)
     }
 
@@ -172,8 +179,14 @@ impl ServerClient {
         }
 
         let metadata = self.discover().await?;
-        let exchange =
-            begin_code_exchange(config, &metadata, params, transaction, now(), &mut rand::rng())?;
+        let exchange = begin_code_exchange(
+            config,
+            &metadata,
+            params,
+            transaction,
+            now(),
+            &mut rand::rng(),
+        )?;
         let response = self.inner.http.send("token", exchange.request()).await?;
         let received = exchange.receive(&response)?;
         self.complete_with_keys(&metadata, &received).await
@@ -212,20 +225,33 @@ impl ServerClient {
         if let Some(found) = self.lock_discovery()?.get(issuer.as_str(), now()) {
             return Ok(found.clone());
         }
-        let response = self.inner.http.send("discovery", discovery_request(issuer.url())?).await?;
+        let response = self
+            .inner
+            .http
+            .send("discovery", discovery_request(issuer.url())?)
+            .await?;
         let metadata = Arc::new(parse_discovery(issuer.as_str(), response)?);
-        self.lock_discovery()?.insert(issuer.as_str().to_owned(), metadata.clone(), now());
+        self.lock_discovery()?
+            .insert(issuer.as_str().to_owned(), metadata.clone(), now());
         Ok(metadata)
     }
 
     async fn key_set(&self, metadata: &ProviderMetadata, refresh: bool) -> Result<Arc<JwkSet>> {
         if !refresh {
-            let keys = self.inner.keys.lock().map_err(|_| Error::Store("key cache lock poisoned".into()))?;
+            let keys = self
+                .inner
+                .keys
+                .lock()
+                .map_err(|_| Error::Store("key cache lock poisoned".into()))?;
             if let Some(found) = keys.get(&metadata.issuer, now()) {
                 return Ok(found.clone());
             }
         }
-        let response = self.inner.http.send("jwks", jwks_request(&metadata.jwks_uri)?).await?;
+        let response = self
+            .inner
+            .http
+            .send("jwks", jwks_request(&metadata.jwks_uri)?)
+            .await?;
         let set = Arc::new(parse_jwks(response)?);
         self.inner
             .keys
@@ -238,13 +264,19 @@ impl ServerClient {
     fn lock_discovery(
         &self,
     ) -> Result<std::sync::MutexGuard<'_, TtlCache<String, Arc<ProviderMetadata>>>> {
-        self.inner.discovery.lock().map_err(|_| Error::Store("discovery cache lock poisoned".into()))
+        self.inner
+            .discovery
+            .lock()
+            .map_err(|_| Error::Store("discovery cache lock poisoned".into()))
     }
 
     /// Records a transaction as consumed; false when it already was.
     fn mark_consumed(&self, key: String) -> Result<bool> {
-        let mut consumed =
-            self.inner.consumed.lock().map_err(|_| Error::Store("lock poisoned".into()))?;
+        let mut consumed = self
+            .inner
+            .consumed
+            .lock()
+            .map_err(|_| Error::Store("lock poisoned".into()))?;
         if consumed.get(key.as_str(), now()).is_some() {
             return Ok(false);
         }
@@ -255,5 +287,8 @@ impl ServerClient {
 
 /// Unix seconds from the system clock.
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
 }

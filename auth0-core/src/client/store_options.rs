@@ -26,7 +26,10 @@ impl StoreOptions {
         for value in headers.get_all(COOKIE) {
             request.append(COOKIE, value.clone());
         }
-        Self { request, response: HeaderMap::new() }
+        Self {
+            request,
+            response: HeaderMap::new(),
+        }
     }
 
     /// The request's headers as the stores see them.
@@ -46,7 +49,9 @@ impl StoreOptions {
 
     /// The value of the request cookie `name`, if sent.
     pub fn request_cookie(&self, name: &str) -> Option<String> {
-        self.request_cookies().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.request_cookies()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     /// Every request cookie as (name, value), in the order sent.
@@ -88,7 +93,10 @@ mod tests {
     #[test]
     fn garbage_cookie_headers_are_skipped() {
         let mut headers = HeaderMap::new();
-        headers.append(COOKIE, http::HeaderValue::from_bytes(b"\xff\xfe=1").unwrap());
+        headers.append(
+            COOKIE,
+            http::HeaderValue::from_bytes(b"\xff\xfe=1").unwrap(),
+        );
         headers.append(COOKIE, ";;;=;a".parse().unwrap());
         let options = StoreOptions::from_request_headers(&headers);
         assert_eq!(options.request_cookies().count(), 0);

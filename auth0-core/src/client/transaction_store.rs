@@ -40,7 +40,10 @@ pub struct CookieTransactionStore {
 impl CookieTransactionStore {
     /// A store for this configuration; cookies are `Secure` when the redirect URI is https.
     pub fn new(config: &ClientConfig) -> Self {
-        let redirect = config.authorization_params().get("redirect_uri").or(config.redirect_uri.as_deref());
+        let redirect = config
+            .authorization_params()
+            .get("redirect_uri")
+            .or(config.redirect_uri.as_deref());
         Self {
             key: SealKey::derive(config.secret(), config.transaction_identifier()),
             prefix: format!("{}.", config.transaction_identifier()),
@@ -75,7 +78,11 @@ impl CookieTransactionStore {
 impl TransactionStore for CookieTransactionStore {
     async fn set(&self, transaction: &Transaction, options: &mut StoreOptions) -> Result<()> {
         let sealed = self.key.seal(transaction)?;
-        let cookie = self.cookie(format!("{}{}", self.prefix, transaction.key()), sealed, self.ttl);
+        let cookie = self.cookie(
+            format!("{}{}", self.prefix, transaction.key()),
+            sealed,
+            self.ttl,
+        );
         if cookie.encoded().to_string().len() + "Set-Cookie: ".len() > MAX_COOKIE_LEN {
             return Err(Error::invalid_argument(
                 "app_state",
@@ -88,7 +95,10 @@ impl TransactionStore for CookieTransactionStore {
             .request_cookies()
             .filter(|(name, _)| name.starts_with(&self.prefix))
             .map(|(name, value)| {
-                let created = self.key.unseal::<Transaction>(&value).map_or(0, |tx| tx.created_at);
+                let created = self
+                    .key
+                    .unseal::<Transaction>(&value)
+                    .map_or(0, |tx| tx.created_at);
                 (created, name)
             })
             .collect();
@@ -124,7 +134,10 @@ pub struct MemoryTransactionStore {
 impl MemoryTransactionStore {
     /// A store holding at most `capacity` open logins.
     pub fn new(capacity: usize) -> Self {
-        Self { entries: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
     }
 }
 
@@ -137,7 +150,10 @@ impl Default for MemoryTransactionStore {
 #[async_trait]
 impl TransactionStore for MemoryTransactionStore {
     async fn set(&self, transaction: &Transaction, _options: &mut StoreOptions) -> Result<()> {
-        let mut entries = self.entries.lock().map_err(|_| Error::Store("lock poisoned".into()))?;
+        let mut entries = self
+            .entries
+            .lock()
+            .map_err(|_| Error::Store("lock poisoned".into()))?;
         while entries.len() >= self.capacity {
             let oldest = entries
                 .iter()
@@ -153,7 +169,10 @@ impl TransactionStore for MemoryTransactionStore {
     }
 
     async fn take(&self, key: &str, _options: &mut StoreOptions) -> Result<Option<Transaction>> {
-        let mut entries = self.entries.lock().map_err(|_| Error::Store("lock poisoned".into()))?;
+        let mut entries = self
+            .entries
+            .lock()
+            .map_err(|_| Error::Store("lock poisoned".into()))?;
         Ok(entries.remove(key))
     }
 }

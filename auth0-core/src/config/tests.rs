@@ -32,17 +32,32 @@ fn a_bare_host_means_https_with_a_trailing_slash() {
 
 #[test]
 fn a_full_issuer_url_is_kept_as_written() {
-    let config = base().domain("https://login.example.com/tenant").build().unwrap();
+    let config = base()
+        .domain("https://login.example.com/tenant")
+        .build()
+        .unwrap();
     assert_eq!(config.issuer().as_str(), "https://login.example.com/tenant");
 }
 
 #[test]
 fn plain_http_only_on_loopback() {
-    for ok in ["http://127.0.0.1:4400/", "http://localhost:8080", "http://[::1]:9/", "http://127.1.2.3/"] {
+    for ok in [
+        "http://127.0.0.1:4400/",
+        "http://localhost:8080",
+        "http://[::1]:9/",
+        "http://127.1.2.3/",
+    ] {
         assert!(base().domain(ok).build().is_ok(), "{ok}");
     }
-    for bad in ["http://tenant.auth0.com", "http://10.0.0.1/", "http://localhost.evil.com/"] {
-        assert!(config_error(base().domain(bad)).contains("loopback"), "{bad}");
+    for bad in [
+        "http://tenant.auth0.com",
+        "http://10.0.0.1/",
+        "http://localhost.evil.com/",
+    ] {
+        assert!(
+            config_error(base().domain(bad)).contains("loopback"),
+            "{bad}"
+        );
     }
     config_error(base().domain("ftp://tenant.auth0.com"));
     config_error(base().domain(""));
@@ -53,9 +68,15 @@ fn plain_http_only_on_loopback() {
 fn required_values_are_named_in_the_error() {
     assert!(config_error(ClientConfig::builder().domain("t.auth0.com")).contains("client_id"));
     assert!(config_error(base().client_id("  ")).contains("client_id"));
-    let no_auth = ClientConfig::builder().domain("t.auth0.com").client_id("c").secret(SECRET);
+    let no_auth = ClientConfig::builder()
+        .domain("t.auth0.com")
+        .client_id("c")
+        .secret(SECRET);
     assert!(config_error(no_auth).contains("client authentication"));
-    let no_secret = ClientConfig::builder().domain("t.auth0.com").client_id("c").client_secret("x");
+    let no_secret = ClientConfig::builder()
+        .domain("t.auth0.com")
+        .client_id("c")
+        .client_secret("x");
     assert!(config_error(no_secret).contains("secret is required"));
     assert!(config_error(base().secret("short")).contains("32 bytes"));
 }
@@ -68,7 +89,12 @@ fn reserved_authorization_params_are_a_configuration_error() {
 
 #[test]
 fn hs256_needs_a_client_secret_and_leeway_is_bounded() {
-    assert!(base().id_token_signing_algs([Algorithm::HS256]).build().is_ok());
+    assert!(
+        base()
+            .id_token_signing_algs([Algorithm::HS256])
+            .build()
+            .is_ok()
+    );
     config_error(base().id_token_signing_algs([]));
     config_error(base().clock_leeway(Duration::from_secs(3600)));
 }

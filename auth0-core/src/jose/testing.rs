@@ -40,13 +40,15 @@ impl TestKey {
 
     fn rsa(kid: &'static str) -> Self {
         let pair = jws::RS256.generate_key_pair(2048).unwrap();
-        let signer = jws::RS256.signer_from_pem(pair.to_pem_private_key()).unwrap();
+        let signer = jws::RS256
+            .signer_from_pem(pair.to_pem_private_key())
+            .unwrap();
         Self::new(kid, &pair, Box::new(signer))
     }
 
     /// The same RSA key signing with PS256 instead of RS256.
     pub(crate) fn pss_signer(&self) -> Box<dyn JwsSigner> {
-        Box::new(jws::PS256.signer_from_pem(&self.private_pem).unwrap())
+        Box::new(super::signing::pss_signer(&self.private_pem).unwrap())
     }
 
     /// Signs `claims` with header `{alg, typ: JWT, kid}`.
@@ -69,13 +71,17 @@ pub(crate) static RSA_B: LazyLock<TestKey> = LazyLock::new(|| TestKey::rsa("rsa-
 /// An EC P-256 key, kid `ec-a`.
 pub(crate) static EC_P256: LazyLock<TestKey> = LazyLock::new(|| {
     let pair = jws::ES256.generate_key_pair().unwrap();
-    let signer = jws::ES256.signer_from_pem(pair.to_pem_private_key()).unwrap();
+    let signer = jws::ES256
+        .signer_from_pem(pair.to_pem_private_key())
+        .unwrap();
     TestKey::new("ec-a", &pair, Box::new(signer))
 });
 /// An Ed25519 key, kid `ed-a`.
 pub(crate) static ED25519: LazyLock<TestKey> = LazyLock::new(|| {
     let pair = jws::EdDSA.generate_key_pair(jwk::Ed25519).unwrap();
-    let signer = jws::EdDSA.signer_from_pem(pair.to_pem_private_key()).unwrap();
+    let signer = jws::EdDSA
+        .signer_from_pem(pair.to_pem_private_key())
+        .unwrap();
     TestKey::new("ed-a", &pair, Box::new(signer))
 });
 
