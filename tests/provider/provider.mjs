@@ -711,7 +711,30 @@ provider.middleware.unshift(async (ctx, next) => {
   return next();
 });
 
+// Every authorization request as received (query or PAR body), keyed by its state, so tests
+// can see that a custom parameter really reached the provider. Bounded; oldest dropped first.
+const receivedParams = new Map();
+function recordParams(params) {
+  if (!params || typeof params.state !== 'string') return;
+  receivedParams.set(params.state, { ...params });
+  if (receivedParams.size > 1000) receivedParams.delete(receivedParams.keys().next().value);
+}
+
 provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && ctx.path === '/__test/authorization-params') {
+    const found = receivedParams.get(String(ctx.query.state));
+    ctx.status = found ? 200 : 404;
+    ctx.body = found ?? { error: 'not_found' };
+    return undefined;
+  }
+  if (ctx.method === 'GET' && ctx.path === '/auth') {
+    recordParams(ctx.query);
+  }
+  if (ctx.method === 'POST' && ctx.path === '/request') {
+    await next();
+    recordParams(ctx.oidc?.body);
+    return undefined;
+  }
   if (ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path)) {
     return finishInteraction(ctx);
   }

@@ -23,6 +23,7 @@ pub mod provider;
 pub mod rp;
 
 pub use driver::{
-    Browser, DriveError, FormPost, Landing, RegisteredClient, backchannel_logout, register_client,
+    Browser, DriveError, FormPost, Landing, RegisteredClient, backchannel_logout,
+    received_authorization_params, register_client,
 };
 pub use provider::{OfflineAccess, Provider, ProviderOptions, static_client_secret};

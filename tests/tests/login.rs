@@ -5,7 +5,9 @@ use auth0_core::{
     StartInteractiveLoginOptions, TokenValidationError,
 };
 use auth0_e2e::rp::{AppCookies, finish, login, start};
-use auth0_e2e::{Browser, Provider, register_client, static_client_secret};
+use auth0_e2e::{
+    Browser, Provider, received_authorization_params, register_client, static_client_secret,
+};
 use serde_json::{Value, json};
 
 const APP_SECRET: &str = "an-application-secret-of-at-least-32-bytes";
@@ -134,13 +136,22 @@ async fn app_state_round_trips() {
 async fn pushed_authorization_request() {
     let client = client().await;
     let mut cookies = AppCookies::new();
-    let options = StartInteractiveLoginOptions::new().pushed_authorization_requests(true);
+    let options = StartInteractiveLoginOptions::new()
+        .pushed_authorization_requests(true)
+        .authorization_params(params().param("foo", "bar"));
     let url = start(&client, &mut cookies, options).await.unwrap();
     let q = query(&url);
     assert_eq!(q.len(), 2, "only client_id and request_uri: {url}");
     assert_eq!(q["client_id"], "rp-secret");
     assert!(q["request_uri"].starts_with("urn:ietf:params:oauth:request_uri:"));
     let callback = Browser::new().authorize(&url).await.unwrap();
+    let state = query(callback.as_str())["state"].clone();
+    let pushed = received_authorization_params(Provider::shared().await, &state)
+        .await
+        .unwrap();
+    let pushed = pushed.expect("the provider saw the pushed request");
+    assert_eq!(pushed["foo"], "bar");
+    assert_eq!(pushed["code_challenge_method"], "S256");
     let result = finish(&client, &mut cookies, callback.as_str())
         .await
         .unwrap();
@@ -234,8 +245,14 @@ async fn invitation_is_forwarded() {
         .organization("org_abc123")
         .invitation("inv_T0k3n");
     let url = start(&client, &mut cookies, options).await.unwrap();
-    assert_eq!(query(&url)["invitation"], "inv_T0k3n");
+    let q = query(&url);
     let callback = Browser::new().authorize(&url).await.unwrap();
+    let seen = received_authorization_params(Provider::shared().await, &q["state"])
+        .await
+        .unwrap();
+    let seen = seen.expect("the provider saw the request");
+    assert_eq!(seen["invitation"], "inv_T0k3n");
+    assert_eq!(seen["organization"], "org_abc123");
     let result = finish(&client, &mut cookies, callback.as_str())
         .await
         .unwrap();
