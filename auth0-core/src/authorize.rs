@@ -76,6 +76,9 @@ impl StartInteractiveLoginOptions {
 
 /// What to do after [`start_login`].
 #[derive(Debug)]
+// Each value is matched and moved once, right after `start_login`: boxing the larger variant
+// would only add an allocation to the hot path.
+#[allow(clippy::large_enum_variant)]
 pub enum LoginStart {
     /// Redirect the browser now.
     Redirect(AuthorizeRedirect),

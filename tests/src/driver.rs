@@ -545,6 +545,26 @@ fn decode_entities(text: &str) -> String {
     out
 }
 
+/// Returns the parameters of the authorization request the provider received with `state`,
+/// exactly as sent (the `/auth` query or the PAR body), or `None` if it saw none.
+pub async fn received_authorization_params(
+    provider: &Provider,
+    state: &str,
+) -> Result<Option<Value>, DriveError> {
+    let mut url = parse_url(&provider.url("/__test/authorization-params"))?;
+    url.query_pairs_mut().append_pair("state", state);
+    let response = http_client(false).get(url.clone()).send().await?;
+    let status = response.status();
+    let body = response.text().await?;
+    match status {
+        StatusCode::OK => serde_json::from_str(&body)
+            .map(Some)
+            .map_err(|err| DriveError::BadJson(err.to_string())),
+        StatusCode::NOT_FOUND => Ok(None),
+        _ => Err(DriveError::Status { url, status, body }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,25 +612,5 @@ mod tests {
             decode_entities("a &bogus; b & c &#65;"),
             "a &bogus; b & c A"
         );
-    }
-}
-
-/// Returns the parameters of the authorization request the provider received with `state`,
-/// exactly as sent (the `/auth` query or the PAR body), or `None` if it saw none.
-pub async fn received_authorization_params(
-    provider: &Provider,
-    state: &str,
-) -> Result<Option<Value>, DriveError> {
-    let mut url = parse_url(&provider.url("/__test/authorization-params"))?;
-    url.query_pairs_mut().append_pair("state", state);
-    let response = http_client(false).get(url.clone()).send().await?;
-    let status = response.status();
-    let body = response.text().await?;
-    match status {
-        StatusCode::OK => serde_json::from_str(&body)
-            .map(Some)
-            .map_err(|err| DriveError::BadJson(err.to_string())),
-        StatusCode::NOT_FOUND => Ok(None),
-        _ => Err(DriveError::Status { url, status, body }),
     }
 }
