@@ -142,13 +142,7 @@ impl Provider {
     /// Blocking form of [`Provider::start`], for code outside an async runtime.
     pub fn start_blocking(options: ProviderOptions) -> Self {
         let dir = provider_dir();
-        if !dir.join("node_modules").join("oidc-provider").is_dir() {
-            panic!(
-                "the test OpenID Provider is not installed: run `npm ci` in {} (needs Node.js \
-                 and npm)",
-                dir.display()
-            );
-        }
+        install_once(&dir);
 
         let mut child = spawn_node(&dir, &options);
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -265,6 +259,36 @@ impl Drop for Provider {
 }
 
 /// Directory of `provider.mjs`, found from this crate's manifest directory.
+/// Runs `npm ci` in the provider's folder the first time a test needs it, so `cargo test`
+/// works on a fresh clone. The lockfile pins every package.
+fn install_once(dir: &Path) {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if dir.join("node_modules").join("oidc-provider").is_dir() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!(
+            "`npm ci` in {} failed ({status}); see its output above",
+            dir.display()
+        ),
+        Err(err) => panic!(
+            "the test OpenID Provider needs Node.js 20+ and npm on the PATH ({err}); install them \
+             and run `npm ci` in {}",
+            dir.display()
+        ),
+    }
+}
+
 fn provider_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("provider")
 }
