@@ -103,7 +103,7 @@ fn benches(c: &mut Criterion) {
                 unreachable!()
             };
             let (url, tx) = redirect.into_parts();
-            black_box((url, tx_key.seal(&tx).unwrap()))
+            black_box((url, tx_key.seal(&tx, &mut rng).unwrap()))
         })
     });
 
@@ -148,7 +148,7 @@ fn benches(c: &mut Criterion) {
                 black_box(exchange.request());
                 let received = exchange.receive(&reply).unwrap();
                 let result = received.complete(&config, &metadata, &keys, NOW).unwrap();
-                black_box(session_key.seal(&result.session).unwrap())
+                black_box(session_key.seal(&result.session, &mut rng).unwrap())
             },
             criterion::BatchSize::SmallInput,
         )

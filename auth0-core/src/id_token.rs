@@ -58,9 +58,25 @@ pub fn validate_id_token(
         client_secret: expected.client_secret,
     };
     let claims = jwt::verify_jwt(token, &verification)
+        .and_then(refuse_logout_tokens)
         .and_then(|verified| check_claims(verified.into_claims(), expected))
         .inspect_err(|err| debug!(code = err.code(), "ID token refused"))?;
     Ok(claims)
+}
+
+/// A logout token is signed by the same keys: never take one for an ID token (Back-Channel
+/// Logout 1.0 section 2.4 gives it `typ: logout+jwt` for this reason).
+fn refuse_logout_tokens(
+    verified: jwt::VerifiedJwt,
+) -> Result<jwt::VerifiedJwt, TokenValidationError> {
+    let is_logout = verified.header().typ().is_some_and(|typ| {
+        let typ = typ.to_ascii_lowercase();
+        typ == "logout+jwt" || typ == "application/logout+jwt"
+    });
+    if is_logout || verified.claims().contains_key("events") {
+        return Err(TokenValidationError::UnexpectedTokenType);
+    }
+    Ok(verified)
 }
 
 fn check_claims(

@@ -1,32 +1,53 @@
 //! Sealing: authenticated encryption of records that leave the server (cookies, store values).
 //!
 //! The format is the Python SDK's, so records move between the two in both directions: a JWE
-//! in compact form (RFC 7516) with `alg: dir` and `enc: A256CBC-HS512`, whose 64-byte key is
-//! HKDF-SHA256 of the application secret, salted with the record's identifier (for example
-//! `_a0_tx` or `_a0_session`) and with the info string `Auth0 Generated Encryption`. Each
-//! identifier gets its own key, so a transaction can never be replayed as a session.
+//! in compact form (RFC 7516) with `alg: dir` and `enc: A256CBC-HS512` (RFC 7518 5.2.5), whose
+//! 64-byte key is HKDF-SHA256 of the application secret, salted with the record's identifier
+//! (for example `_a0_tx` or `_a0_session`) and with the info string
+//! `Auth0 Generated Encryption`. Each identifier gets its own key, so a transaction can never
+//! be replayed as a session.
+//!
+//! The AES-CBC + HMAC-SHA-512 composition of RFC 7518 5.2.2 is written here on OpenSSL's AES
+//! and RustCrypto's HMAC rather than taken from a JOSE library, for two reasons: the tag is
+//! checked in constant time *before* anything is decrypted (no padding oracle), and the key
+//! schedule is prepared once per identifier, which makes sealing several times faster. The
+//! tests check the output against josekit's implementation in both directions.
 
 use std::fmt;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
-use josekit::jwe::{self, Dir, JweHeader};
+use hmac::{Hmac, Mac};
+use openssl::symm::{Cipher, Crypter, Mode};
+use rand::CryptoRng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::Sha256;
+use sha2::{Sha256, Sha512};
 
 use crate::error::{Error, Result};
 use crate::secret::SealSecret;
 
 const ENCRYPTION_INFO: &[u8] = b"Auth0 Generated Encryption";
-const CONTENT_ENCRYPTION: &str = "A256CBC-HS512";
+
+/// The protected header we write, base64url-encoded once.
+const HEADER_B64: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIn0";
 
 /// The largest sealed value we try to open. Bigger input is refused before any parsing.
 pub const MAX_SEALED_LEN: usize = 64 * 1024;
 
+const IV_LEN: usize = 16;
+const TAG_LEN: usize = 32;
+
+type HmacSha512 = Hmac<Sha512>;
+
 /// A key for sealing and unsealing one kind of record, derived once and reused.
 #[derive(Clone)]
 pub struct SealKey {
-    key: [u8; 64],
+    /// The MAC half of the key, its HMAC state prepared once and cloned per message.
+    mac: HmacSha512,
+    /// The AES-256 half of the key.
+    enc_key: [u8; 32],
 }
 
 impl SealKey {
@@ -36,25 +57,43 @@ impl SealKey {
         let mut key = [0u8; 64];
         hkdf.expand(ENCRYPTION_INFO, &mut key)
             .expect("64 bytes is a valid HKDF-SHA256 output length");
-        Self { key }
+        let mac = HmacSha512::new_from_slice(&key[..32]).expect("HMAC takes keys of any length");
+        let mut enc_key = [0u8; 32];
+        enc_key.copy_from_slice(&key[32..]);
+        Self { mac, enc_key }
     }
 
-    /// Seals a record as a compact JWE.
-    pub fn seal<T: Serialize + ?Sized>(&self, record: &T) -> Result<String> {
+    /// Seals a record as a compact JWE; `rng` gives the IV and must be a CSPRNG.
+    pub fn seal<T: Serialize + ?Sized, R: CryptoRng + ?Sized>(
+        &self,
+        record: &T,
+        rng: &mut R,
+    ) -> Result<String> {
         let payload = serde_json::to_vec(record)
             .map_err(|_| Error::configuration("a record could not be serialized"))?;
-        self.seal_bytes(&payload)
+        self.seal_bytes(&payload, rng)
     }
 
-    /// Seals raw JSON bytes as a compact JWE.
-    pub fn seal_bytes(&self, payload: &[u8]) -> Result<String> {
-        let mut header = JweHeader::new();
-        header.set_content_encryption(CONTENT_ENCRYPTION);
-        let encrypter = Dir
-            .encrypter_from_bytes(self.key)
-            .map_err(|_| Error::configuration("the sealing key was refused"))?;
-        jwe::serialize_compact(payload, &header, &encrypter)
-            .map_err(|_| Error::configuration("sealing failed"))
+    /// Seals raw bytes as a compact JWE.
+    pub fn seal_bytes<R: CryptoRng + ?Sized>(&self, payload: &[u8], rng: &mut R) -> Result<String> {
+        let mut iv = [0u8; IV_LEN];
+        rng.fill_bytes(&mut iv);
+        let ciphertext = self
+            .aes(Mode::Encrypt, &iv, payload)
+            .ok_or_else(|| Error::configuration("sealing failed"))?;
+        let tag = self.tag(HEADER_B64.as_bytes(), &iv, &ciphertext);
+
+        let mut out = String::with_capacity(
+            HEADER_B64.len() + 4 + (IV_LEN + ciphertext.len() + TAG_LEN) * 4 / 3 + 4,
+        );
+        out.push_str(HEADER_B64);
+        out.push_str("..");
+        URL_SAFE_NO_PAD.encode_string(iv, &mut out);
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(&ciphertext, &mut out);
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(&tag[..TAG_LEN], &mut out);
+        Ok(out)
     }
 
     /// Opens a sealed record.
@@ -75,28 +114,88 @@ impl SealKey {
 
     /// Opens a sealed value to its raw plaintext bytes.
     pub fn unseal_bytes(&self, sealed: &str) -> Option<Vec<u8>> {
-        if sealed.len() > MAX_SEALED_LEN || sealed.bytes().filter(|b| *b == b'.').count() != 4 {
-            tracing::debug!("refused a sealed value that is not a compact JWE");
+        let opened = self.open(sealed);
+        if opened.is_none() {
+            tracing::debug!("refused a sealed value that does not open with this key");
+        }
+        opened
+    }
+
+    fn open(&self, sealed: &str) -> Option<Vec<u8>> {
+        if sealed.len() > MAX_SEALED_LEN {
             return None;
         }
-        let decrypter = Dir.decrypter_from_bytes(self.key).ok()?;
-        match jwe::deserialize_compact(sealed, &decrypter) {
-            Ok((payload, header))
-                if header.content_encryption() == Some(CONTENT_ENCRYPTION)
-                    && header.compression().is_none() =>
-            {
-                Some(payload)
-            }
-            Ok(_) => {
-                tracing::debug!("refused a sealed value with unexpected JWE parameters");
-                None
-            }
-            Err(_) => {
-                tracing::debug!("a sealed value failed to decrypt");
-                None
-            }
+        let mut parts = sealed.split('.');
+        let (header, key, iv, ciphertext, tag) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if parts.next().is_some() || !key.is_empty() {
+            return None;
         }
+        let iv = URL_SAFE_NO_PAD.decode(iv).ok()?;
+        let ciphertext = URL_SAFE_NO_PAD.decode(ciphertext).ok()?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        if iv.len() != IV_LEN || tag.len() != TAG_LEN || ciphertext.is_empty() {
+            return None;
+        }
+
+        // Authenticate first (the header is covered as AAD), in constant time.
+        let mut mac = self.mac.clone();
+        feed_mac(&mut mac, header.as_bytes(), &iv, &ciphertext);
+        mac.verify_truncated_left(&tag).ok()?;
+
+        // Only an authentic header is read: it must name exactly this algorithm and encryption.
+        if !header_is_dir_a256cbc_hs512(header) {
+            return None;
+        }
+        self.aes(Mode::Decrypt, &iv, &ciphertext)
     }
+
+    fn aes(&self, mode: Mode, iv: &[u8], input: &[u8]) -> Option<Vec<u8>> {
+        let cipher = Cipher::aes_256_cbc();
+        let mut crypter = Crypter::new(cipher, mode, &self.enc_key, Some(iv)).ok()?;
+        let mut out = vec![0u8; input.len() + cipher.block_size()];
+        let mut len = crypter.update(input, &mut out).ok()?;
+        len += crypter.finalize(&mut out[len..]).ok()?;
+        out.truncate(len);
+        Some(out)
+    }
+
+    fn tag(&self, aad: &[u8], iv: &[u8], ciphertext: &[u8]) -> [u8; 64] {
+        let mut mac = self.mac.clone();
+        feed_mac(&mut mac, aad, iv, ciphertext);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// HMAC input: `AAD || IV || ciphertext || AL`, where AL is the AAD's length in bits as a
+/// big-endian u64 (RFC 7518 5.2.2.1 step 4); the tag is the MAC's first half.
+fn feed_mac(mac: &mut HmacSha512, aad: &[u8], iv: &[u8], ciphertext: &[u8]) {
+    mac.update(aad);
+    mac.update(iv);
+    mac.update(ciphertext);
+    mac.update(&((aad.len() as u64) * 8).to_be_bytes());
+}
+
+/// Whether an (authenticated) protected header is `{"alg":"dir","enc":"A256CBC-HS512"}`, in
+/// any member order, with no compression and no critical extensions.
+fn header_is_dir_a256cbc_hs512(header_b64: &str) -> bool {
+    if header_b64 == HEADER_B64 {
+        return true;
+    }
+    let Some(header) = URL_SAFE_NO_PAD.decode(header_b64).ok().and_then(|bytes| {
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).ok()
+    }) else {
+        return false;
+    };
+    header.get("alg").and_then(|v| v.as_str()) == Some("dir")
+        && header.get("enc").and_then(|v| v.as_str()) == Some("A256CBC-HS512")
+        && !header.contains_key("zip")
+        && !header.contains_key("crit")
 }
 
 impl fmt::Debug for SealKey {
@@ -106,80 +205,4 @@ impl fmt::Debug for SealKey {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::{Value, json};
-
-    use super::*;
-
-    fn key(identifier: &str) -> SealKey {
-        SealKey::derive(
-            &SealSecret::new("a-very-long-application-secret-of-32+-bytes"),
-            identifier,
-        )
-    }
-
-    #[test]
-    fn round_trips_a_record() {
-        let record = json!({"user": {"sub": "user-123"}, "internal": {"created_at": 1}});
-        let sealed = key("_a0_session").seal(&record).unwrap();
-        assert_eq!(sealed.split('.').count(), 5);
-        assert_eq!(
-            sealed.split('.').nth(1),
-            Some(""),
-            "dir carries no encrypted key"
-        );
-        let opened: Value = key("_a0_session").unseal(&sealed).unwrap();
-        assert_eq!(opened, record);
-    }
-
-    #[test]
-    fn header_is_dir_with_a256cbc_hs512() {
-        let sealed = key("_a0_tx").seal(&json!({})).unwrap();
-        let header = sealed.split('.').next().unwrap();
-        let header =
-            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
-                .unwrap();
-        let header: Value = serde_json::from_slice(&header).unwrap();
-        assert_eq!(header["alg"], "dir");
-        assert_eq!(header["enc"], "A256CBC-HS512");
-    }
-
-    #[test]
-    fn another_identifier_or_secret_cannot_open_it() {
-        let sealed = key("_a0_tx").seal(&json!({"a": 1})).unwrap();
-        assert!(key("_a0_session").unseal::<Value>(&sealed).is_none());
-        let other = SealKey::derive(
-            &SealSecret::new("another-secret-another-secret-000"),
-            "_a0_tx",
-        );
-        assert!(other.unseal::<Value>(&sealed).is_none());
-    }
-
-    #[test]
-    fn tampered_truncated_and_garbage_values_open_to_none() {
-        let sealed = key("_a0_tx").seal(&json!({"a": 1})).unwrap();
-        let mut tampered = sealed.clone().into_bytes();
-        let middle = tampered.len() / 2;
-        tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
-        let tampered = String::from_utf8(tampered).unwrap();
-        for bad in [
-            tampered.as_str(),
-            &sealed[..sealed.len() - 3],
-            "",
-            "....",
-            "a.b.c.d.e",
-            "not a jwe at all",
-            &"x.".repeat(40_000),
-        ] {
-            assert!(
-                key("_a0_tx").unseal::<Value>(bad).is_none(),
-                "{bad:.40} opened"
-            );
-        }
-    }
-
-    #[test]
-    fn debug_hides_the_key() {
-        assert_eq!(format!("{:?}", key("_a0_tx")), "SealKey([redacted])");
-    }
-}
+mod tests;

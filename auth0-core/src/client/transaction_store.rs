@@ -77,7 +77,7 @@ impl CookieTransactionStore {
 #[async_trait]
 impl TransactionStore for CookieTransactionStore {
     async fn set(&self, transaction: &Transaction, options: &mut StoreOptions) -> Result<()> {
-        let sealed = self.key.seal(transaction)?;
+        let sealed = self.key.seal(transaction, &mut rand::rng())?;
         let cookie = self.cookie(
             format!("{}{}", self.prefix, transaction.key()),
             sealed,

@@ -496,3 +496,17 @@ fn garbage_is_malformed_and_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_logout_token_is_never_an_id_token() {
+    let header = json!({"alg": "RS256", "kid": RSA_A.kid, "typ": "logout+jwt"});
+    let token = RSA_A.sign_with_header(&header, &claims());
+    assert_eq!(
+        Case::new().validate(&token, &all_keys()).unwrap_err(),
+        E::UnexpectedTokenType
+    );
+
+    let events =
+        with(json!({"events": {"http://schemas.openid.net/event/backchannel-logout": {}}}));
+    assert_eq!(check(&events).unwrap_err(), E::UnexpectedTokenType);
+}
