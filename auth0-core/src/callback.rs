@@ -325,6 +325,7 @@ fn build_session(
             sid,
             created_at: now,
             session_expiry,
+            updated_at: Some(now),
         },
     }
 }

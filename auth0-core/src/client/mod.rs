@@ -3,12 +3,14 @@
 //! This is the only part of the crate that owns a clock, a random source and sockets.
 
 mod http_driver;
+mod session_store;
 mod store_options;
 mod transaction_store;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use session_store::SessionStore;
 pub use store_options::StoreOptions;
 pub use transaction_store::{
     CookieTransactionStore, MAX_COOKIE_LEN, MemoryTransactionStore, TransactionStore,

@@ -1,0 +1,51 @@
+//! Where signed-in sessions live between requests.
+//!
+//! Two families behind one trait: [`SessionStore`] implementations that keep the sealed
+//! session in the browser's cookies (stateless), and ones that keep it on the server under an
+//! opaque session id that is the only thing in the cookie.
+
+use async_trait::async_trait;
+
+use crate::client::StoreOptions;
+use crate::error::Result;
+use crate::session::SessionData;
+
+/// A store of signed-in sessions.
+///
+/// Implementations enforce the session lifetime (see [`crate::session::SessionLifetime`]):
+/// a session past its inactivity or absolute expiry, or its `session_expiry` claim, reads as
+/// `None` and is removed. A read that extends a rolling session may add `Set-Cookie` headers
+/// to `options`.
+#[async_trait]
+pub trait SessionStore: Send + Sync + std::fmt::Debug {
+    /// The session of this request, or `None` when there is none, it cannot be read (tampered,
+    /// foreign) or it has expired. Never fails for bad input; fails only when the backend
+    /// cannot be reached ([`crate::Error::Store`], retryable): a valid session is never
+    /// silently dropped because the backend is down.
+    async fn get(&self, options: &mut StoreOptions, now: u64) -> Result<Option<SessionData>>;
+
+    /// Stores the session for this request's browser. `login` is true for a fresh login:
+    /// server-side stores then issue a new session id (and drop the old record), so a session
+    /// id planted before login is never reused.
+    async fn set(
+        &self,
+        session: &SessionData,
+        login: bool,
+        options: &mut StoreOptions,
+        now: u64,
+    ) -> Result<()>;
+
+    /// Deletes this request's session (and clears its cookies).
+    async fn delete(&self, options: &mut StoreOptions) -> Result<()>;
+
+    /// Ends every session of `issuer` whose `sid` or `sub` matches (back-channel logout).
+    /// Returns how many stored sessions were deleted; stateless stores record the logout so
+    /// matching cookies read as no session from then on, and return 0.
+    async fn delete_by_logout(
+        &self,
+        issuer: &str,
+        sid: Option<&str>,
+        sub: Option<&str>,
+        now: u64,
+    ) -> Result<u64>;
+}
