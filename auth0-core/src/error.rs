@@ -57,6 +57,9 @@ pub enum TokenValidationError {
     /// `auth_time` is older than the requested `max_age` allows.
     #[error("the authentication is older than max_age allows")]
     AuthTimeTooOld,
+    /// A refreshed ID token names another user than the session's.
+    #[error("the token subject does not match the session")]
+    SubjectMismatch,
     /// The token is of another kind (a logout token offered as an ID token, or the reverse).
     #[error("the token is not of the expected type")]
     UnexpectedTokenType,
@@ -86,6 +89,7 @@ impl TokenValidationError {
             Self::NotYetValid => "not_yet_valid",
             Self::NonceMismatch => "nonce_mismatch",
             Self::AuthTimeTooOld => "auth_time_too_old",
+            Self::SubjectMismatch => "subject_mismatch",
             Self::UnexpectedTokenType => "unexpected_token_type",
             Self::InvalidLogoutToken(_) => "invalid_logout_token",
             Self::Replayed => "replayed",

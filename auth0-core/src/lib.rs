@@ -73,6 +73,7 @@
 //! ```
 
 pub mod authorize;
+pub mod backchannel;
 pub mod cache;
 pub mod callback;
 #[cfg(feature = "client")]
@@ -85,9 +86,11 @@ pub mod id_token;
 pub mod jose;
 pub mod jwks;
 pub mod jwt;
+pub mod logout;
 pub mod oauth_http;
 pub mod params;
 mod pkce;
+pub mod refresh;
 pub mod seal;
 pub mod secret;
 pub mod session;

@@ -3,15 +3,13 @@
 
 use std::sync::OnceLock;
 
-use josekit::jwk::alg::rsa::RsaKeyPair;
-use josekit::jws::{JwsHeader, RS256};
-use josekit::jwt::{self, JwtPayload};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 
 use crate::config::{ClientConfig, ClientConfigBuilder};
 use crate::discovery::{ProviderMetadata, parse_discovery};
+use crate::jose::testing::{RSA_A, key_set};
 use crate::jwks::JwkSet;
 use crate::params::AuthorizationParams;
 
@@ -52,35 +50,22 @@ pub(crate) fn config() -> ClientConfigBuilder {
         .authorization_params(AuthorizationParams::new().redirect_uri(REDIRECT_URI))
 }
 
-/// The provider's RS256 key pair, generated once per test binary.
+/// The provider's RS256 key set (one RSA key, `kid: rsa-a`), built once per test binary.
 pub(crate) struct TestKeys {
-    pair: RsaKeyPair,
     pub(crate) set: JwkSet,
 }
 
 pub(crate) fn keys() -> &'static TestKeys {
     static KEYS: OnceLock<TestKeys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let pair = RS256.generate_key_pair(2048).unwrap();
-        let mut public = pair.to_jwk_public_key();
-        public.set_key_id("key-1");
-        let set = json!({"keys": [Value::Object(public.as_ref().clone())]});
-        let set = JwkSet::from_json(&serde_json::to_vec(&set).unwrap()).unwrap();
-        TestKeys { pair, set }
+    KEYS.get_or_init(|| TestKeys {
+        set: key_set(&[&RSA_A.public_jwk]),
     })
 }
 
 impl TestKeys {
-    /// Signs `claims` as an RS256 ID token with `kid: key-1`.
+    /// Signs `claims` as an RS256 ID token with `kid: rsa-a`.
     pub(crate) fn sign(&self, claims: &Map<String, Value>) -> String {
-        let mut header = JwsHeader::new();
-        header.set_token_type("JWT");
-        header.set_key_id("key-1");
-        let payload = JwtPayload::from_map(claims.clone()).unwrap();
-        let signer = RS256
-            .signer_from_jwk(&self.pair.to_jwk_private_key())
-            .unwrap();
-        jwt::encode_with_signer(&payload, &header, &signer).unwrap()
+        RSA_A.sign(&Value::Object(claims.clone()))
     }
 }
 
