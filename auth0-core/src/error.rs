@@ -98,7 +98,7 @@ impl TokenValidationError {
 }
 
 /// Every error the SDK returns.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The client configuration is invalid, or the provider cannot serve what it asks for.

@@ -98,6 +98,8 @@ pub mod session;
 mod test_support;
 pub mod token;
 pub mod transaction;
+#[cfg(feature = "client")]
+pub mod web;
 
 pub use authorize::{
     AuthorizeRedirect, AwaitingPushResponse, LoginStart, StartInteractiveLoginOptions, start_login,
@@ -107,13 +109,15 @@ pub use callback::{
 };
 #[cfg(feature = "client")]
 pub use client::{
-    CookieTransactionStore, MemoryTransactionStore, ServerClient, ServerClientBuilder,
-    StoreOptions, TransactionStore,
+    CookieTransactionStore, MemoryTransactionStore, ServerClient, ServerClientBuilder, Session,
+    SessionStore, StoreOptions, TransactionStore,
 };
 pub use config::{ClientAuth, ClientConfig, ClientConfigBuilder, Issuer};
 pub use discovery::ProviderMetadata;
 pub use error::{Error, Result, TokenValidationError};
 pub use jose::Algorithm;
+pub use logout::LogoutOptions;
 pub use params::{AuthorizationParams, Scope};
-pub use session::{SessionData, TokenSet};
+pub use refresh::{AccessTokenRequest, AccessTokenResult};
+pub use session::{SessionData, SessionLifetime, TokenSet};
 pub use transaction::Transaction;

@@ -53,8 +53,13 @@ pub struct SessionInternal {
     pub sid: String,
     /// When the session was created (Unix seconds).
     pub created_at: u64,
-    /// The upstream ceiling from the `session_expiry` claim (Unix seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The upstream ceiling from the `session_expiry` claim (Unix seconds). Sealed as
+    /// `session_expires_at`, the Python SDK's name, so both SDKs enforce each other's ceiling.
+    #[serde(
+        rename = "session_expires_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub session_expiry: Option<u64>,
     /// When the session was last written or extended (Unix seconds), for rolling expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]

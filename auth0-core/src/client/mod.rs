@@ -3,6 +3,9 @@
 //! This is the only part of the crate that owns a clock, a random source and sockets.
 
 mod http_driver;
+mod provider;
+mod refresh_flight;
+mod session_api;
 mod session_store;
 mod store_options;
 mod transaction_store;
@@ -10,7 +13,8 @@ mod transaction_store;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use session_store::SessionStore;
+pub use session_api::Session;
+pub use session_store::*;
 pub use store_options::StoreOptions;
 pub use transaction_store::{
     CookieTransactionStore, MAX_COOKIE_LEN, MemoryTransactionStore, TransactionStore,
@@ -20,19 +24,20 @@ use crate::authorize::{LoginStart, StartInteractiveLoginOptions, start_login};
 use crate::cache::TtlCache;
 use crate::callback::{CallbackParams, LoginResult, TokenReceived, begin_code_exchange};
 use crate::config::ClientConfig;
-use crate::discovery::{ProviderMetadata, discovery_request, parse_discovery};
 use crate::error::{Error, Result};
-use crate::jwks::{JwkSet, KeyCache, jwks_request, parse_jwks};
+use crate::jwks::KeyCache;
+use crate::refresh::DEFAULT_EXPIRY_BUFFER_SECS;
 use crate::transaction::transaction_key;
 use http_driver::HttpDriver;
+use refresh_flight::RefreshFlights;
 
 /// The least time between two key set refetches for one issuer, on unknown `kid`s.
 const KEY_REFETCH_INTERVAL_SECS: u64 = 60;
 
-/// How many consumed transaction keys are remembered to refuse replayed callbacks.
-const CONSUMED_CAPACITY: usize = 10_000;
+/// How many consumed transactions and logout token ids are remembered, to refuse replays.
+const REPLAY_CAPACITY: usize = 10_000;
 
-/// Logs users in with an OpenID Provider: the seed's `ServerClient`.
+/// Logs users in with an OpenID Provider and keeps their sessions: the seed's `ServerClient`.
 ///
 /// Cheap to clone; clones share caches and stores.
 #[derive(Clone)]
@@ -44,9 +49,13 @@ struct Inner {
     config: ClientConfig,
     http: HttpDriver,
     transactions: Box<dyn TransactionStore>,
-    discovery: Mutex<TtlCache<String, Arc<ProviderMetadata>>>,
+    sessions: Box<dyn SessionStore>,
+    discovery: Mutex<TtlCache<String, Arc<crate::discovery::ProviderMetadata>>>,
     keys: Mutex<KeyCache>,
     consumed: Mutex<TtlCache<String, ()>>,
+    logout_jtis: Mutex<TtlCache<String, ()>>,
+    refreshes: RefreshFlights,
+    expiry_buffer_secs: u64,
 }
 
 impl std::fmt::Debug for ServerClient {
@@ -54,21 +63,25 @@ impl std::fmt::Debug for ServerClient {
         f.debug_struct("ServerClient")
             .field("issuer", &self.inner.config.issuer().as_str())
             .field("client_id", &self.inner.config.client_id())
+            .field("sessions", &self.inner.sessions)
             .finish_non_exhaustive()
     }
 }
 
 /// Builds a [`ServerClient`]; see [`ServerClient::builder`].
-#[derive(Debug)]
 pub struct ServerClientBuilder {
     config: ClientConfig,
     http: Option<reqwest::Client>,
     transactions: Option<Box<dyn TransactionStore>>,
+    sessions: Option<Box<dyn SessionStore>>,
+    expiry_buffer_secs: u64,
 }
 
-impl std::fmt::Debug for dyn TransactionStore {
+impl std::fmt::Debug for ServerClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TransactionStore")
+        f.debug_struct("ServerClientBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,6 +98,18 @@ impl ServerClientBuilder {
         self
     }
 
+    /// Keeps sessions in this store instead of sealed cookies.
+    pub fn session_store(mut self, store: impl SessionStore + 'static) -> Self {
+        self.sessions = Some(Box::new(store));
+        self
+    }
+
+    /// Refreshes access tokens that expire within this many seconds (default 60).
+    pub fn expiry_buffer(mut self, buffer: Duration) -> Self {
+        self.expiry_buffer_secs = buffer.as_secs();
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<ServerClient> {
         let config = self.config;
@@ -95,6 +120,9 @@ impl ServerClientBuilder {
         let transactions = self
             .transactions
             .unwrap_or_else(|| Box::new(CookieTransactionStore::new(&config)));
+        let sessions = self
+            .sessions
+            .unwrap_or_else(|| Box::new(CookieSessionStore::new(&config)));
         let ttl = config.cache_ttl().as_secs();
         let capacity = config.cache_capacity();
         let tx_ttl = config.transaction_ttl().as_secs();
@@ -102,9 +130,16 @@ impl ServerClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 transactions,
+                sessions,
                 discovery: Mutex::new(TtlCache::new(capacity, ttl)),
                 keys: Mutex::new(KeyCache::new(capacity, ttl, KEY_REFETCH_INTERVAL_SECS)),
-                consumed: Mutex::new(TtlCache::new(CONSUMED_CAPACITY, tx_ttl)),
+                consumed: Mutex::new(TtlCache::new(REPLAY_CAPACITY, tx_ttl)),
+                logout_jtis: Mutex::new(TtlCache::new(
+                    REPLAY_CAPACITY,
+                    session_api::LOGOUT_TOKEN_MAX_AGE_SECS * 2,
+                )),
+                refreshes: RefreshFlights::default(),
+                expiry_buffer_secs: self.expiry_buffer_secs,
                 config,
             }),
         })
@@ -112,7 +147,7 @@ impl ServerClientBuilder {
 }
 
 impl ServerClient {
-    /// A client with the default HTTP client and the cookie transaction store.
+    /// A client with the default HTTP client, cookie transactions and cookie sessions.
     pub fn new(config: ClientConfig) -> Result<Self> {
         Self::builder(config).build()
     }
@@ -123,6 +158,8 @@ impl ServerClient {
             config,
             http: None,
             transactions: None,
+            sessions: None,
+            expiry_buffer_secs: DEFAULT_EXPIRY_BUFFER_SECS,
         }
     }
 
@@ -160,7 +197,8 @@ impl ServerClient {
     }
 
     /// Completes a login from the callback URL: checks it, exchanges the code, validates
-    /// the ID token, and returns the session with the app state.
+    /// the ID token, stores the session (with a fresh session id) and returns it with the
+    /// app state.
     #[tracing::instrument(name = "complete_interactive_login", skip_all)]
     pub async fn complete_interactive_login(
         &self,
@@ -175,7 +213,7 @@ impl ServerClient {
             tracing::debug!("no transaction for this callback");
             return Err(Error::MissingTransaction);
         };
-        if !self.mark_consumed(key)? {
+        if !remember(&self.inner.consumed, key)? {
             tracing::debug!("refused a replayed callback");
             return Err(Error::MissingTransaction);
         }
@@ -190,105 +228,34 @@ impl ServerClient {
             &mut rand::rng(),
         )?;
         let response = self.inner.http.send("token", exchange.request()).await?;
-        let received = exchange.receive(&response)?;
-        self.complete_with_keys(&metadata, &received).await
-    }
-
-    /// Validates the ID token, refetching the key set once when its `kid` is unknown.
-    async fn complete_with_keys(
-        &self,
-        metadata: &ProviderMetadata,
-        received: &TokenReceived,
-    ) -> Result<LoginResult> {
-        let config = &self.inner.config;
-        let keys = self.key_set(metadata, false).await?;
-        match received.complete(config, metadata, &keys, now()) {
-            Err(err) if TokenReceived::needs_key_refetch(&err) => {
-                let may_refetch = self
-                    .inner
-                    .keys
-                    .lock()
-                    .map_err(|_| Error::Store("key cache lock poisoned".into()))?
-                    .may_refetch(&metadata.issuer, now());
-                if !may_refetch {
-                    return Err(err);
-                }
-                tracing::debug!("unknown key id: refetching the key set");
-                let keys = self.key_set(metadata, true).await?;
-                received.complete(config, metadata, &keys, now())
-            }
-            other => other,
-        }
-    }
-
-    /// The provider's discovery document, cached per issuer.
-    pub async fn discover(&self) -> Result<Arc<ProviderMetadata>> {
-        let issuer = self.inner.config.issuer();
-        if let Some(found) = self.lock_discovery()?.get(issuer.as_str(), now()) {
-            return Ok(found.clone());
-        }
-        let response = self
-            .inner
-            .http
-            .send("discovery", discovery_request(issuer.url())?)
+        let received: TokenReceived = exchange.receive(&response)?;
+        let result = self
+            .with_keys(&metadata, |keys| {
+                received.complete(config, &metadata, keys, now())
+            })
             .await?;
-        let metadata = Arc::new(parse_discovery(issuer.as_str(), response)?);
-        self.lock_discovery()?
-            .insert(issuer.as_str().to_owned(), metadata.clone(), now());
-        Ok(metadata)
-    }
-
-    async fn key_set(&self, metadata: &ProviderMetadata, refresh: bool) -> Result<Arc<JwkSet>> {
-        if !refresh {
-            let keys = self
-                .inner
-                .keys
-                .lock()
-                .map_err(|_| Error::Store("key cache lock poisoned".into()))?;
-            if let Some(found) = keys.get(&metadata.issuer, now()) {
-                return Ok(found.clone());
-            }
-        }
-        let response = self
-            .inner
-            .http
-            .send("jwks", jwks_request(&metadata.jwks_uri)?)
+        self.inner
+            .sessions
+            .set(&result.session, true, store_options, now())
             .await?;
-        let set = Arc::new(parse_jwks(response)?);
-        self.inner
-            .keys
-            .lock()
-            .map_err(|_| Error::Store("key cache lock poisoned".into()))?
-            .insert(&metadata.issuer, set.clone(), now());
-        Ok(set)
-    }
-
-    fn lock_discovery(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, TtlCache<String, Arc<ProviderMetadata>>>> {
-        self.inner
-            .discovery
-            .lock()
-            .map_err(|_| Error::Store("discovery cache lock poisoned".into()))
-    }
-
-    /// Records a transaction as consumed; false when it already was.
-    fn mark_consumed(&self, key: String) -> Result<bool> {
-        let mut consumed = self
-            .inner
-            .consumed
-            .lock()
-            .map_err(|_| Error::Store("lock poisoned".into()))?;
-        if consumed.get(key.as_str(), now()).is_some() {
-            return Ok(false);
-        }
-        consumed.insert(key, (), now());
-        Ok(true)
+        Ok(result)
     }
 }
 
+/// Records `key` in a replay cache; false when it was already there.
+fn remember(cache: &Mutex<TtlCache<String, ()>>, key: String) -> Result<bool> {
+    let mut cache = cache
+        .lock()
+        .map_err(|_| Error::Store("replay cache lock poisoned".into()))?;
+    if cache.get(key.as_str(), now()).is_some() {
+        return Ok(false);
+    }
+    cache.insert(key, (), now());
+    Ok(true)
+}
+
 /// Unix seconds from the system clock.
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)

@@ -4,7 +4,32 @@
 //! session in the browser's cookies (stateless), and ones that keep it on the server under an
 //! opaque session id that is the only thing in the cookie.
 
+mod chunking;
+mod common;
+mod cookie;
+mod logout_registry;
+mod memory;
+#[cfg(feature = "redis")]
+mod redis_backend;
+#[cfg(feature = "redis")]
+mod redis_conn;
+#[cfg(feature = "redis")]
+mod redis_registry;
+mod server_side;
+
 use async_trait::async_trait;
+
+pub use chunking::DEFAULT_MAX_CHUNKS;
+pub use cookie::CookieSessionStore;
+pub use logout_registry::{DEFAULT_LOGOUT_CAPACITY, LogoutRegistry, MemoryLogoutRegistry};
+pub use memory::{DEFAULT_MEMORY_CAPACITY, MemoryBackend};
+#[cfg(feature = "redis")]
+pub use redis_backend::{DEFAULT_REDIS_SESSION_PREFIX, RedisBackend};
+#[cfg(feature = "redis")]
+pub use redis_conn::{RedisConnection, RedisOptions};
+#[cfg(feature = "redis")]
+pub use redis_registry::{DEFAULT_REDIS_LOGOUT_PREFIX, RedisLogoutRegistry};
+pub use server_side::{ServerSideSessionStore, SessionBackend, SessionWrite, StoredSession};
 
 use crate::client::StoreOptions;
 use crate::error::Result;

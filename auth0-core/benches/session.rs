@@ -1,0 +1,3 @@
+//! Session store hot paths (work in progress).
+
+fn main() {}
