@@ -5,6 +5,9 @@ use std::fmt;
 use url::Url;
 
 use super::DEFAULT_MOUNT;
+use crate::client::{CookieSessionStore, CookieTransactionStore, ServerClient};
+#[cfg(feature = "redis")]
+use crate::client::{RedisBackend, RedisConnection, RedisOptions, ServerSideSessionStore};
 use crate::config::ClientConfig;
 use crate::jose::Algorithm;
 use crate::params::AuthorizationParams;
@@ -168,6 +171,33 @@ impl Settings {
     /// Whether cookies must be `Secure` (the app is served over https).
     pub fn secure_cookies(&self) -> bool {
         self.base_url.scheme() == "https"
+    }
+
+    /// Builds the client these settings describe: cookie transactions, and sessions in
+    /// sealed cookies or in Redis. Fails with a store error when Redis cannot be reached.
+    pub async fn build_client(&self) -> crate::Result<ServerClient> {
+        let secure = self.secure_cookies();
+        let transactions = CookieTransactionStore::new(&self.config).secure(secure);
+        let builder = ServerClient::builder(self.config.clone()).transaction_store(transactions);
+        let builder = match &self.session_store {
+            SessionStoreKind::Cookie => {
+                builder.session_store(CookieSessionStore::new(&self.config).secure(secure))
+            }
+            #[cfg(feature = "redis")]
+            SessionStoreKind::Redis(url) => {
+                let connection = RedisConnection::connect(url, &RedisOptions::default()).await?;
+                let store =
+                    ServerSideSessionStore::new(&self.config, RedisBackend::new(connection));
+                builder.session_store(store.secure(secure))
+            }
+            #[cfg(not(feature = "redis"))]
+            SessionStoreKind::Redis(_) => {
+                return Err(crate::Error::configuration(
+                    "AUTH0_SESSION_STORE=redis needs the `redis` feature of auth0-core",
+                ));
+            }
+        };
+        builder.build()
     }
 }
 
