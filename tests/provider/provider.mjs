@@ -720,7 +720,21 @@ function recordParams(params) {
   if (receivedParams.size > 1000) receivedParams.delete(receivedParams.keys().next().value);
 }
 
+// Token endpoint calls per client and grant type, so tests can count refreshes.
+const tokenRequests = new Map();
+
 provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && ctx.path === '/__test/token-requests') {
+    const key = `${ctx.query.client_id} ${ctx.query.grant_type}`;
+    ctx.body = { count: tokenRequests.get(key) ?? 0 };
+    return undefined;
+  }
+  if (ctx.method === 'POST' && ctx.path === '/token') {
+    await next();
+    const key = `${ctx.oidc?.client?.clientId} ${ctx.oidc?.params?.grant_type}`;
+    tokenRequests.set(key, (tokenRequests.get(key) ?? 0) + 1);
+    return undefined;
+  }
   if (ctx.method === 'GET' && ctx.path === '/__test/authorization-params') {
     const found = receivedParams.get(String(ctx.query.state));
     ctx.status = found ? 200 : 404;

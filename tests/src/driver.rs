@@ -565,6 +565,29 @@ pub async fn received_authorization_params(
     }
 }
 
+/// Returns how many token endpoint calls `client_id` made with `grant_type` so far.
+pub async fn token_request_count(
+    provider: &Provider,
+    client_id: &str,
+    grant_type: &str,
+) -> Result<u64, DriveError> {
+    let mut url = parse_url(&provider.url("/__test/token-requests"))?;
+    url.query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("grant_type", grant_type);
+    let response = http_client(false).get(url.clone()).send().await?;
+    let status = response.status();
+    let body = response.text().await?;
+    if status != StatusCode::OK {
+        return Err(DriveError::Status { url, status, body });
+    }
+    let value: Value =
+        serde_json::from_str(&body).map_err(|err| DriveError::BadJson(err.to_string()))?;
+    value["count"]
+        .as_u64()
+        .ok_or_else(|| DriveError::BadJson("no count in the reply".to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,6 @@ pub mod rp;
 
 pub use driver::{
     Browser, DriveError, FormPost, Landing, RegisteredClient, backchannel_logout,
-    received_authorization_params, register_client,
+    received_authorization_params, register_client, token_request_count,
 };
 pub use provider::{OfflineAccess, Provider, ProviderOptions, static_client_secret};

@@ -52,6 +52,16 @@ impl AppCookies {
         }
     }
 
+    /// Sets a cookie as if the browser had it already (an attacker planting one, say).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// The value of cookie `name`, if held.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.cookies.get(name).cloned()
+    }
+
     /// The names of the cookies held.
     pub fn names(&self) -> Vec<String> {
         self.cookies.keys().cloned().collect()

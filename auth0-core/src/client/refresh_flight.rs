@@ -17,9 +17,12 @@ const GRACE_SECS: u64 = 30;
 
 type Outcome = Result<RefreshReceived>;
 
+/// A refresh under way or just finished: when it started, and its shared outcome.
+type Flight = (u64, Arc<OnceCell<Outcome>>);
+
 #[derive(Default)]
 pub(super) struct RefreshFlights {
-    flights: Mutex<HashMap<[u8; 32], (u64, Arc<OnceCell<Outcome>>)>>,
+    flights: Mutex<HashMap<[u8; 32], Flight>>,
 }
 
 impl RefreshFlights {
