@@ -361,7 +361,7 @@ function staticClients() {
     response_types: ['code'],
   });
   const backchannel = {
-    backchannel_logout_uri: `${RP}/backchannel-logout`,
+    backchannel_logout_uri: `${RP}/auth/backchannel-logout`,
     backchannel_logout_session_required: true,
   };
 

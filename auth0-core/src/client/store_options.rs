@@ -8,10 +8,20 @@ use http::header::{COOKIE, SET_COOKIE};
 ///
 /// Adapters fill it from their framework's request and copy
 /// [`response_headers`](Self::response_headers) onto their response.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct StoreOptions {
     request: HeaderMap,
     response: HeaderMap,
+}
+
+/// Prints header names and counts only: cookie values carry sealed sessions and session ids.
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("request_cookie_headers", &self.request.len())
+            .field("response_headers", &self.response.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl StoreOptions {
@@ -24,7 +34,9 @@ impl StoreOptions {
     pub fn from_request_headers(headers: &HeaderMap) -> Self {
         let mut request = HeaderMap::new();
         for value in headers.get_all(COOKIE) {
-            request.append(COOKIE, value.clone());
+            let mut value = value.clone();
+            value.set_sensitive(true);
+            request.append(COOKIE, value);
         }
         Self {
             request,
@@ -67,7 +79,8 @@ impl StoreOptions {
 
     /// Adds a `Set-Cookie` header to the response.
     pub(crate) fn add_set_cookie(&mut self, cookie: &cookie::Cookie<'_>) {
-        if let Ok(value) = http::HeaderValue::try_from(cookie.encoded().to_string()) {
+        if let Ok(mut value) = http::HeaderValue::try_from(cookie.encoded().to_string()) {
+            value.set_sensitive(true);
             self.response.append(SET_COOKIE, value);
         }
     }
@@ -88,6 +101,17 @@ mod tests {
         assert_eq!(options.request_cookie("c").as_deref(), Some("3"));
         assert_eq!(options.request_cookie("d"), None);
         assert_eq!(options.request_headers().len(), 2);
+    }
+
+    #[test]
+    fn debug_shows_no_cookie_values() {
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, "_a0_session=secret-session-id".parse().unwrap());
+        let mut options = StoreOptions::from_request_headers(&headers);
+        options.add_set_cookie(&cookie::Cookie::new("_a0_session", "another-secret"));
+        let printed = format!("{options:?}");
+        assert!(!printed.contains("secret-session-id") && !printed.contains("another-secret"));
+        assert!(printed.contains("set-cookie"), "{printed}");
     }
 
     #[test]
