@@ -27,7 +27,7 @@ use std::time::Duration;
 pub const DEFAULT_RP_BASE: &str = "http://127.0.0.1:3000";
 
 /// Static client authenticating with `client_secret_basic`, with back-channel logout
-/// (`<rp>/backchannel-logout`, `sid` required) and the `money_transfer` RAR type.
+/// (`<rp>/auth/backchannel-logout`, `sid` required) and the `money_transfer` RAR type.
 pub const CLIENT_SECRET_BASIC: &str = "rp-secret";
 
 /// Static client authenticating with `client_secret_post`.
