@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use auth0_core::ClientConfig;
 use auth0_core::client::{
-    CookieSessionStore, MemoryBackend, MemoryLogoutRegistry, ServerSideSessionStore,
-    SessionStore, StoreOptions,
+    CookieSessionStore, MemoryBackend, MemoryLogoutRegistry, ServerSideSessionStore, SessionStore,
+    StoreOptions,
 };
 use auth0_core::secret::{AccessToken, IdToken, RefreshToken};
 use auth0_core::session::{SessionData, SessionInternal, SessionLifetime, TokenSet};
@@ -34,7 +34,13 @@ pub(crate) fn config(secret: &str) -> ClientConfig {
 
 /// A session of `issuer` with this sid and sub, created at `created_at`, whose JSON is about
 /// `size` bytes (15 user claims, tokens, then padding).
-pub(crate) fn session(issuer: &str, sid: &str, sub: &str, created_at: u64, size: usize) -> SessionData {
+pub(crate) fn session(
+    issuer: &str,
+    sid: &str,
+    sub: &str,
+    created_at: u64,
+    size: usize,
+) -> SessionData {
     let mut user: Map<String, Value> = serde_json::from_value(json!({
         "sub": sub, "sid": sid, "name": "Jane Example", "given_name": "Jane",
         "family_name": "Example", "nickname": "jane", "email": "jane@example.test",
@@ -64,7 +70,10 @@ pub(crate) fn session(issuer: &str, sid: &str, sub: &str, created_at: u64, size:
     session.user = Some(user.clone());
     let base = serde_json::to_vec(&session).unwrap().len();
     if size > base {
-        user.insert("padding".into(), Value::String("p".repeat(size - base - 14)));
+        user.insert(
+            "padding".into(),
+            Value::String("p".repeat(size - base - 14)),
+        );
         session.user = Some(user);
     }
     session
@@ -102,7 +111,11 @@ impl Browser {
         let mut applied = Vec::new();
         for value in options.response_headers().get_all(SET_COOKIE) {
             let header = value.to_str().unwrap().to_owned();
-            assert!("Set-Cookie: ".len() + header.len() < 4096, "{} bytes", header.len());
+            assert!(
+                "Set-Cookie: ".len() + header.len() < 4096,
+                "{} bytes",
+                header.len()
+            );
             for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
                 assert!(header.contains(attribute), "missing {attribute}");
             }
@@ -143,14 +156,21 @@ impl Harness {
         self.store_with(SECRET, SessionLifetime::default())
     }
 
-    pub(crate) fn store_with(&self, secret: &str, lifetime: SessionLifetime) -> Box<dyn SessionStore> {
+    pub(crate) fn store_with(
+        &self,
+        secret: &str,
+        lifetime: SessionLifetime,
+    ) -> Box<dyn SessionStore> {
         (self.make)(secret, lifetime)
     }
 }
 
 pub(crate) async fn cookie_memory() -> Harness {
     let registry = MemoryLogoutRegistry::default();
-    cookie_harness(Arc::new(move |store| store.logout_registry(registry.clone())), None)
+    cookie_harness(
+        Arc::new(move |store| store.logout_registry(registry.clone())),
+        None,
+    )
 }
 
 pub(crate) async fn server_memory() -> Harness {
@@ -243,7 +263,8 @@ mod redis_support {
     pub(crate) async fn cookie_redis() -> Harness {
         let keys = RedisKeys::unique();
         let registry = RedisLogoutRegistry::with_prefix(connection().await, &keys.prefix);
-        let with = Arc::new(move |store: CookieSessionStore| store.logout_registry(registry.clone()));
+        let with =
+            Arc::new(move |store: CookieSessionStore| store.logout_registry(registry.clone()));
         cookie_harness(with, Some(Box::new(keys)))
     }
 

@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(one[0].name(), "_a0_session");
 
         let many = layout.split(&"b".repeat(20_000), 86_400).unwrap();
-        assert_eq!(many.len(), 6);
+        assert_eq!(many.len(), 5);
         for (i, cookie) in many.iter().enumerate() {
             assert_eq!(cookie.name(), format!("_a0_session.{i}"));
             assert!(set_cookie_len(cookie) < MAX_COOKIE_LEN);

@@ -23,7 +23,7 @@ use crate::session::{SessionData, SessionLifetime};
 /// Because nothing is kept on the server, back-channel logout works through a
 /// [`LogoutRegistry`]: a cookie whose sid or sub was logged out at or after its creation reads
 /// as no session. The default registry is in this process's memory; apps running several
-/// instances should share one (`RedisLogoutRegistry`).
+/// instances should share one (`RedisLogoutRegistry`, which costs one `MGET` per read).
 #[derive(Debug, Clone)]
 pub struct CookieSessionStore {
     key: SealKey,
@@ -179,5 +179,132 @@ impl SessionStore for CookieSessionStore {
             self.registry.record(&keys, now, ttl).await?;
         }
         Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderMap;
+    use http::header::{COOKIE, SET_COOKIE};
+    use serde_json::json;
+
+    use super::*;
+    use crate::session::SessionInternal;
+    use crate::test_support::{ISSUER, NOW};
+
+    fn config() -> ClientConfig {
+        crate::test_support::config().build().unwrap()
+    }
+
+    fn session(created_at: u64, domain: Option<&str>) -> SessionData {
+        SessionData {
+            user: Some(json!({"sub": "user-1"}).as_object().unwrap().clone()),
+            id_token: None,
+            refresh_token: None,
+            token_sets: Vec::new(),
+            domain: domain.map(str::to_owned),
+            internal: SessionInternal {
+                sid: "sid-1".into(),
+                created_at,
+                session_expiry: None,
+                updated_at: None,
+            },
+        }
+    }
+
+    /// The request a browser sends after receiving `response`.
+    fn replay(response: &StoreOptions) -> StoreOptions {
+        let pairs: Vec<String> = response
+            .response_headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .filter(|pair| !pair.ends_with('='))
+            .collect();
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, pairs.join("; ").parse().unwrap());
+        StoreOptions::from_request_headers(&headers)
+    }
+
+    async fn stored(store: &CookieSessionStore, session: &SessionData, at: u64) -> StoreOptions {
+        let mut options = StoreOptions::new();
+        store.set(session, true, &mut options, at).await.unwrap();
+        replay(&options)
+    }
+
+    #[tokio::test]
+    async fn a_logout_in_the_same_second_as_the_login_ends_it() {
+        let store = CookieSessionStore::new(&config());
+        let mut request = stored(&store, &session(NOW, Some(ISSUER)), NOW).await;
+        store
+            .delete_by_logout(ISSUER, None, Some("user-1"), NOW)
+            .await
+            .unwrap();
+        assert!(store.get(&mut request, NOW).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn sessions_without_an_issuer_are_not_matched_by_logouts() {
+        let store = CookieSessionStore::new(&config());
+        let mut request = stored(&store, &session(NOW, None), NOW).await;
+        store
+            .delete_by_logout(ISSUER, Some("sid-1"), None, NOW + 1)
+            .await
+            .unwrap();
+        assert!(store.get(&mut request, NOW + 2).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn plain_http_apps_get_cookies_without_secure() {
+        let store = CookieSessionStore::new(&config()).secure(false);
+        let mut options = StoreOptions::new();
+        store
+            .set(&session(NOW, Some(ISSUER)), true, &mut options, NOW)
+            .await
+            .unwrap();
+        let header = options
+            .response_headers()
+            .get(SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(!header.contains("Secure") && header.contains("HttpOnly"));
+    }
+
+    #[tokio::test]
+    async fn a_rolling_extension_that_no_longer_fits_keeps_the_session() {
+        let one_cookie = CookieSessionStore::new(&config()).max_chunks(1);
+        let mut big = session(NOW, Some(ISSUER));
+        // Sized so the session fits one cookie, but not with `updated_at` grown by a digit.
+        let mut fits = None;
+        for len in (2_000..3_200).rev() {
+            big.user
+                .as_mut()
+                .unwrap()
+                .insert("pad".into(), json!("p".repeat(len)));
+            let mut options = StoreOptions::new();
+            if one_cookie
+                .set(&big, true, &mut options, 999_999_999)
+                .await
+                .is_ok()
+            {
+                fits = Some(replay(&options));
+                break;
+            }
+        }
+        let mut request = fits.unwrap();
+        let read = one_cookie.get(&mut request, 1_000_000_070).await.unwrap();
+        assert_eq!(read.unwrap().internal.updated_at, Some(999_999_999));
+        assert!(
+            request.response_headers().is_empty(),
+            "the extension did not fit"
+        );
+    }
+
+    #[test]
+    fn debug_prints_no_key() {
+        let printed = format!("{:?}", CookieSessionStore::new(&config()));
+        assert!(printed.contains("[redacted]"));
+        assert!(!printed.contains("an-application-secret"));
     }
 }

@@ -94,12 +94,16 @@ impl Records {
 
     /// Drops expired records from the oldest end, then the oldest while over `capacity`.
     fn evict(&mut self, now: u64, capacity: usize) {
-        while let Some((_, key)) = self.order.first_key_value() {
-            let record = &self.by_key[key];
-            if record.expires_at > now && self.by_key.len() <= capacity {
+        while let Some((&seq, key)) = self.order.first_key_value() {
+            let Some(record) = self.by_key.get(key) else {
+                self.order.remove(&seq); // Unreachable by construction; never loop on it.
+                continue;
+            };
+            let live = record.expires_at > now;
+            if live && self.by_key.len() <= capacity {
                 break;
             }
-            if record.expires_at > now {
+            if live {
                 tracing::debug!("session memory full: dropping the least recently used session");
             }
             let key = key.clone();
@@ -126,8 +130,15 @@ impl SessionBackend for MemoryBackend {
         }))
     }
 
-    async fn save(&self, key: &str, write: SessionWrite<'_>, now: u64) -> Result<()> {
+    async fn save(&self, key: &str, write: SessionWrite<'_>, now: u64) -> Result<bool> {
         let mut records = self.lock()?;
+        let live = records
+            .by_key
+            .get(key)
+            .is_some_and(|record| record.expires_at > now);
+        if write.must_exist && !live {
+            return Ok(false);
+        }
         records.remove(key);
         let seq = records.next_seq();
         for index in write.indexes {
@@ -143,7 +154,7 @@ impl SessionBackend for MemoryBackend {
         records.by_key.insert(key.to_owned(), record);
         records.order.insert(seq, key.to_owned());
         records.evict(now, self.capacity);
-        Ok(())
+        Ok(true)
     }
 
     async fn touch(&self, key: &str, expires_at: u64, now: u64) -> Result<bool> {
@@ -193,6 +204,7 @@ mod tests {
             indexes,
             expires_at,
             max_expires_at: expires_at + 1_000,
+            must_exist: false,
         }
     }
 
@@ -216,6 +228,23 @@ mod tests {
         assert!(backend.load("k", 200).await.unwrap().is_none());
         assert!(backend.is_empty());
         assert!(!backend.touch("k", 300, 201).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn updates_never_recreate_a_removed_record() {
+        let backend = MemoryBackend::new(10);
+        let update = SessionWrite {
+            must_exist: true,
+            ..write(&[], 100)
+        };
+        assert!(!backend.save("k", update, 0).await.unwrap());
+        assert!(backend.is_empty());
+        assert!(backend.save("k", write(&[], 100), 0).await.unwrap());
+        assert!(backend.save("k", update, 0).await.unwrap());
+        assert!(
+            !backend.save("k", update, 100).await.unwrap(),
+            "expired counts as gone"
+        );
     }
 
     #[tokio::test]

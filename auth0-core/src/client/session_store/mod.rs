@@ -1,8 +1,28 @@
 //! Where signed-in sessions live between requests.
 //!
-//! Two families behind one trait: [`SessionStore`] implementations that keep the sealed
-//! session in the browser's cookies (stateless), and ones that keep it on the server under an
-//! opaque session id that is the only thing in the cookie.
+//! Two families behind one trait, [`SessionStore`]:
+//!
+//! - [`CookieSessionStore`], stateless: the sealed session is in the cookies, chunked below
+//!   4096 bytes per `Set-Cookie` header. Back-channel logout records the logout in a
+//!   [`LogoutRegistry`] (in memory, or shared in Redis by several app instances) and matching
+//!   cookies read as no session from then on.
+//! - [`ServerSideSessionStore`]: the cookie holds an opaque 256-bit id, rotated at every login;
+//!   the sealed record lives in a [`SessionBackend`] ([`MemoryBackend`], or `RedisBackend`
+//!   with the `redis` feature), indexed by sid and sub so back-channel logout deletes exactly
+//!   the matching records.
+//!
+//! Every store seals the session with the key derived for the config's session identifier
+//! (`_a0_session`), the Python SDK's format, and applies one [`SessionLifetime`]: an expired
+//! session reads as `None` and is removed. Rolling expiry is extended by reads, at most once
+//! per minute or 1% of the inactivity window (whichever is longer), so busy apps do not
+//! rewrite the session on every request.
+//!
+//! Cookies are `HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` for https apps, and their
+//! `Max-Age` is the time left until the session ends. Identifiers that reach a backend or a
+//! registry (session ids, sids, subs) are digests, and records are sealed, so a dump of Redis
+//! reveals no session and no usable id.
+//!
+//! [`SessionLifetime`]: crate::session::SessionLifetime
 
 mod chunking;
 mod common;

@@ -22,9 +22,11 @@ pub const DEFAULT_REDIS_SESSION_PREFIX: &str = "a0:session:";
 
 /// Stores a record, files it under its indexes (extending their TTL if needed) and takes it
 /// out of indexes it no longer belongs to. KEYS: record, `ARGV[5]` new indexes, then old ones.
+/// With `ARGV[8] == '1'` it only replaces an existing record.
 static SAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+        if ARGV[8] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
         redis.call('DEL', KEYS[1])
         redis.call('HSET', KEYS[1], 'r', ARGV[1], 'e', ARGV[2], 'x', ARGV[3])
         redis.call('EXPIRE', KEYS[1], ARGV[4])
@@ -115,9 +117,10 @@ fn split_indexes(listed: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// Seconds from `now` to `at`, at least one (Redis refuses a zero TTL).
+/// Seconds from `now` to `at`: at least one (Redis refuses a zero TTL), at most about 68
+/// years (Redis refuses expiry times that overflow).
 fn ttl(at: u64, now: u64) -> u64 {
-    at.saturating_sub(now).max(1)
+    at.saturating_sub(now).clamp(1, i32::MAX as u64)
 }
 
 #[async_trait]
@@ -136,7 +139,7 @@ impl SessionBackend for RedisBackend {
             .map(|(record, expires_at)| StoredSession { record, expires_at }))
     }
 
-    async fn save(&self, key: &str, write: SessionWrite<'_>, now: u64) -> Result<()> {
+    async fn save(&self, key: &str, write: SessionWrite<'_>, now: u64) -> Result<bool> {
         let previous = self.filed_under(key).await?;
         let mut invocation = SAVE.prepare_invoke();
         invocation.key(self.record_key(key));
@@ -153,13 +156,14 @@ impl SessionBackend for RedisBackend {
             .arg(ttl(write.expires_at, now))
             .arg(write.indexes.len())
             .arg(ttl(write.max_expires_at, now))
-            .arg(key);
+            .arg(key)
+            .arg(if write.must_exist { "1" } else { "0" });
         let mut conn = self.connection.manager();
-        let _: i64 = invocation
+        let stored: i64 = invocation
             .invoke_async(&mut conn)
             .await
             .map_err(|err| store_error("write", &err))?;
-        Ok(())
+        Ok(stored == 1)
     }
 
     async fn touch(&self, key: &str, expires_at: u64, now: u64) -> Result<bool> {
@@ -230,5 +234,162 @@ impl SessionBackend for RedisBackend {
             .await
             .map_err(|err| store_error("delete", &err))?;
         Ok(deleted.into_iter().sum())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::RngCore;
+
+    use super::*;
+    use crate::client::{RedisOptions, SessionBackend};
+
+    const URL: &str = "redis://127.0.0.1:6379";
+
+    /// A backend under a fresh prefix whose keys are deleted when the test ends.
+    struct Scratch {
+        backend: RedisBackend,
+        sync: redis::Connection,
+    }
+
+    impl Scratch {
+        async fn new() -> Self {
+            let connection = RedisConnection::connect(URL, &RedisOptions::default())
+                .await
+                .expect("Redis runs at 127.0.0.1:6379");
+            let prefix = format!("a0unit:{:016x}:", rand::rng().next_u64());
+            let sync = redis::Client::open(URL).unwrap().get_connection().unwrap();
+            Self {
+                backend: RedisBackend::with_prefix(connection, prefix),
+                sync,
+            }
+        }
+
+        fn query<T: redis::FromRedisValue>(&mut self, cmd: &str, key: &str) -> T {
+            let full = format!("{}{key}", self.backend.prefix());
+            redis::cmd(cmd).arg(full).query(&mut self.sync).unwrap()
+        }
+
+        fn members(&mut self, index: &str) -> Vec<String> {
+            let mut members: Vec<String> = self.query("SMEMBERS", &format!("i:{index}"));
+            members.sort();
+            members
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let pattern = format!("{}*", self.backend.prefix());
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(pattern)
+                .query(&mut self.sync)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut self.sync);
+            }
+        }
+    }
+
+    fn write<'a>(indexes: &'a [String], expires_at: u64, max: u64) -> SessionWrite<'a> {
+        SessionWrite {
+            record: "sealed",
+            indexes,
+            expires_at,
+            max_expires_at: max,
+            must_exist: false,
+        }
+    }
+
+    fn idx(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn records_and_indexes_carry_native_ttls() {
+        let mut s = Scratch::new().await;
+        let indexes = idx(&["sid", "sub"]);
+        s.backend
+            .save("k", write(&indexes, 1_100, 5_000), 1_000)
+            .await
+            .unwrap();
+        let ttl: i64 = s.query("TTL", "s:k");
+        assert!((99..=100).contains(&ttl), "{ttl}");
+        let ttl: i64 = s.query("TTL", "i:sub");
+        assert!((3_999..=4_000).contains(&ttl), "{ttl}");
+
+        assert!(s.backend.touch("k", 1_300, 1_000).await.unwrap());
+        let ttl: i64 = s.query("TTL", "s:k");
+        assert!((299..=300).contains(&ttl), "{ttl}");
+        let stored = s.backend.load("k", 1_000).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.record.as_str(), stored.expires_at),
+            ("sealed", 1_300)
+        );
+
+        // Neither updates nor touches create a record.
+        let update = SessionWrite {
+            must_exist: true,
+            ..write(&indexes, 1_100, 5_000)
+        };
+        assert!(!s.backend.save("missing", update, 1_000).await.unwrap());
+        assert!(s.backend.save("k", update, 1_000).await.unwrap());
+        assert!(!s.backend.touch("missing", 1_300, 1_000).await.unwrap());
+        let exists: i64 = s.query("EXISTS", "s:missing");
+        assert_eq!(exists, 0);
+    }
+
+    #[tokio::test]
+    async fn indexes_stay_consistent_on_resave_remove_and_logout() {
+        let mut s = Scratch::new().await;
+        let b = &s.backend.clone();
+        b.save("a", write(&idx(&["sid1", "sub"]), 2_000, 9_000), 1_000)
+            .await
+            .unwrap();
+        b.save("b", write(&idx(&["sid2", "sub"]), 2_000, 9_000), 1_000)
+            .await
+            .unwrap();
+        b.save("a", write(&idx(&["sid3", "sub"]), 2_000, 9_000), 1_000)
+            .await
+            .unwrap();
+        assert!(
+            s.members("sid1").is_empty(),
+            "re-saving drops old memberships"
+        );
+        assert_eq!(s.members("sub"), ["a", "b"]);
+
+        b.remove("b").await.unwrap();
+        assert!(s.members("sid2").is_empty());
+        assert_eq!(s.members("sub"), ["a"]);
+
+        // A stale member (its record gone without cleanup) is tolerated and not counted.
+        let stale: i64 = redis::cmd("SADD")
+            .arg(format!("{}i:sub", b.prefix()))
+            .arg("ghost")
+            .query(&mut s.sync)
+            .unwrap();
+        assert_eq!(stale, 1);
+        assert_eq!(b.remove_indexed(&idx(&["sub"]), 1_000).await.unwrap(), 1);
+        assert!(s.members("sid3").is_empty() && s.members("sub").is_empty());
+        assert!(b.load("a", 1_000).await.unwrap().is_none());
+        assert_eq!(
+            b.remove_indexed(&idx(&["sub", "none"]), 1_000)
+                .await
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn debug_shows_the_prefix_only() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = runtime.enter();
+        let url = "redis://:hunter2-password@127.0.0.1:1/";
+        let connection = RedisConnection::lazy(url, &RedisOptions::default()).unwrap();
+        let printed = format!("{:?}", RedisBackend::new(connection));
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains(DEFAULT_REDIS_SESSION_PREFIX));
     }
 }

@@ -47,7 +47,8 @@ impl LogoutRegistry for RedisLogoutRegistry {
     async fn record(&self, keys: &[String], at: u64, ttl_secs: u64) -> Result<()> {
         let mut pipe = redis::pipe();
         for key in keys {
-            pipe.set_ex(self.key(key), at, ttl_secs.max(1)).ignore();
+            pipe.set_ex(self.key(key), at, ttl_secs.clamp(1, i32::MAX as u64))
+                .ignore();
         }
         let mut conn = self.connection.manager();
         let () = pipe

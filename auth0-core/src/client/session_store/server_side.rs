@@ -10,8 +10,8 @@ use super::common::{
 };
 use crate::client::StoreOptions;
 use crate::config::ClientConfig;
-use crate::error::Result;
-use crate::seal::SealKey;
+use crate::error::{Error, Result};
+use crate::seal::{MAX_SEALED_LEN, SealKey};
 use crate::session::{SessionData, SessionLifetime};
 
 /// A record as a [`SessionBackend`] returns it.
@@ -45,6 +45,9 @@ pub struct SessionWrite<'a> {
     /// The latest the session can ever end, however active: index entries must live that
     /// long, since [`SessionBackend::touch`] may extend the record up to it.
     pub max_expires_at: u64,
+    /// Store only if a record already exists under the key (an update, not a login): an
+    /// update racing a back-channel logout or an expiry must not bring the session back.
+    pub must_exist: bool,
 }
 
 impl fmt::Debug for SessionWrite<'_> {
@@ -54,6 +57,7 @@ impl fmt::Debug for SessionWrite<'_> {
             .field("indexes", &self.indexes.len())
             .field("expires_at", &self.expires_at)
             .field("max_expires_at", &self.max_expires_at)
+            .field("must_exist", &self.must_exist)
             .finish()
     }
 }
@@ -68,8 +72,9 @@ pub trait SessionBackend: Send + Sync + fmt::Debug {
     /// The record stored under `key`, if any. Need not check `expires_at` (the store does).
     async fn load(&self, key: &str, now: u64) -> Result<Option<StoredSession>>;
 
-    /// Stores (or replaces) the record under `key` and adds `key` to each index.
-    async fn save(&self, key: &str, write: SessionWrite<'_>, now: u64) -> Result<()>;
+    /// Stores (or replaces) the record under `key` and adds `key` to each index. Returns
+    /// false, storing nothing, when `write.must_exist` and no live record is under `key`.
+    async fn save(&self, key: &str, write: SessionWrite<'_>, now: u64) -> Result<bool>;
 
     /// Moves the record's expiry to `expires_at` if it still exists; false when it does not.
     async fn touch(&self, key: &str, expires_at: u64, now: u64) -> Result<bool>;
@@ -87,8 +92,8 @@ pub trait SessionBackend: Send + Sync + fmt::Debug {
 /// `login = true`), the old record deleted, so an id planted before login is useless. The
 /// backend holds the session sealed with the same key as the cookie store, under the id's
 /// SHA-256 digest, with index entries for back-channel logout. Rolling expiry moves the
-/// backend's expiry at most once per [roll interval](SessionLifetime), never rewriting the
-/// record, so a read can never overwrite a concurrent refresh.
+/// backend's expiry (at most once per minute or 1% of the inactivity window) without
+/// rewriting the record, so a read can never overwrite a concurrent refresh.
 ///
 /// When the backend fails, calls fail with a retryable [`crate::Error::Store`] and leave the
 /// cookie alone: a valid session is never dropped because the backend was briefly down.
@@ -240,19 +245,31 @@ impl<B: SessionBackend> SessionStore for ServerSideSessionStore<B> {
             return Ok(());
         }
 
-        let (id, replaced) = match current {
-            Some(id) if !login => (id, None),
-            other => (SessionId::generate(), other),
+        let (id, replaced, must_exist) = match current {
+            Some(id) if !login => (id, None, true),
+            other => (SessionId::generate(), other, false),
         };
         let record = self.key.seal(&session, &mut rand::rng())?;
+        if record.len() > MAX_SEALED_LEN {
+            // It could never be opened again (unsealing refuses larger input).
+            return Err(Error::invalid_argument(
+                "session",
+                "the session is too large to store",
+            ));
+        }
         let indexes = self.index.for_session(&session);
         let write = SessionWrite {
             record: &record,
             indexes: &indexes,
             expires_at,
             max_expires_at: hard_deadline(&self.lifetime, &session.internal).max(expires_at),
+            must_exist,
         };
-        self.backend.save(&id.storage_key(), write, now).await?;
+        if !self.backend.save(&id.storage_key(), write, now).await? {
+            tracing::debug!("not updating a session that ended meanwhile");
+            self.clear_cookie(options);
+            return Ok(());
+        }
         if let Some(old) = replaced {
             tracing::debug!("rotated the session id at login");
             self.backend.remove(&old.storage_key()).await?;
@@ -285,3 +302,6 @@ impl<B: SessionBackend> SessionStore for ServerSideSessionStore<B> {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests;
