@@ -516,3 +516,44 @@ fn our_records_round_trip_through_our_key() {
         .expect("opens");
     assert_eq!(opened, rust_transaction());
 }
+
+/// The Python SDK's FastAPI cookie store writes `_a0_session_0`, `_a0_session_1`, ... with
+/// `4096 - len(name) - 10` characters of the sealed value each; our cookie store reads them.
+#[cfg(feature = "client")]
+#[test]
+fn python_session_cookies_read_through_the_cookie_store() {
+    use auth0_core::client::{CookieSessionStore, SessionStore, StoreOptions};
+    use auth0_core::{AuthorizationParams, ClientConfig};
+
+    let fixture = python_fixture();
+    let sealed = &record(&fixture, "session").sealed;
+    let config = ClientConfig::builder()
+        .domain(ISSUER)
+        .client_id("client-1")
+        .client_secret("client-secret")
+        .secret(SECRET)
+        .authorization_params(AuthorizationParams::new().redirect_uri(REDIRECT_URI))
+        .build()
+        .unwrap();
+    let store = CookieSessionStore::new(&config);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+
+    for chunk_len in [sealed.len(), 4096 - "_a0_session_0".len() - 10, 1000] {
+        let chunks: Vec<String> = sealed
+            .as_bytes()
+            .chunks(chunk_len)
+            .enumerate()
+            .map(|(i, part)| format!("_a0_session_{i}={}", std::str::from_utf8(part).unwrap()))
+            .collect();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::COOKIE, chunks.join("; ").parse().unwrap());
+        let mut options = StoreOptions::from_request_headers(&headers);
+        let session = runtime
+            .block_on(store.get(&mut options, CREATED_AT + 10))
+            .unwrap()
+            .expect("the Python session reads as signed in");
+        assert_eq!(session.sub(), Some(SUB), "{} chunks", chunks.len());
+    }
+}

@@ -350,7 +350,7 @@ async fn missing_unknown_and_replayed_state() {
         transaction_cookie_names(&cookies).is_empty(),
         "the transaction cookie is deleted"
     );
-    assert_eq!(cookies.names(), ["_a0_session"], "the session is stored");
+    assert_eq!(cookies.names(), ["_a0_session_0"], "the session is stored");
     // ... and a replay fails, with the browser's cookies as they are now or as they were.
     let err = finish(&client, &mut cookies, callback.as_str())
         .await

@@ -154,7 +154,7 @@ async fn signed_out_and_tampered_cookies_read_as_no_session() {
         .to_str()
         .unwrap()
         .to_owned();
-    let tampered = header.replacen("_a0_session=ey", "_a0_session=ex", 1);
+    let tampered = header.replacen("_a0_session_0=ey", "_a0_session_0=ex", 1);
     assert_ne!(tampered, header);
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::COOKIE, tampered.parse().unwrap());

@@ -19,7 +19,10 @@ impl std::fmt::Debug for StoreOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreOptions")
             .field("request_cookie_headers", &self.request.len())
-            .field("response_headers", &self.response.keys().collect::<Vec<_>>())
+            .field(
+                "response_headers",
+                &self.response.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

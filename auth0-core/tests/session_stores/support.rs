@@ -152,6 +152,16 @@ pub(crate) struct Harness {
 }
 
 impl Harness {
+    /// The name of the first (or only) session cookie: the id cookie of a server-side store,
+    /// or the first chunk of a cookie store.
+    pub(crate) fn first_cookie(&self) -> &'static str {
+        if self.stateful {
+            "_a0_session"
+        } else {
+            "_a0_session_0"
+        }
+    }
+
     pub(crate) fn store(&self) -> Box<dyn SessionStore> {
         self.store_with(SECRET, SessionLifetime::default())
     }

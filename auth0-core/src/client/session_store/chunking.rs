@@ -1,8 +1,9 @@
 //! Splitting a sealed session over several cookies and putting it back together.
 //!
-//! A value that fits goes in one cookie named after the session identifier (`_a0_session`);
-//! a longer one is cut into `_a0_session.0`, `_a0_session.1`, ... so that every `Set-Cookie`
-//! header line, attributes included, stays below [`MAX_COOKIE_LEN`] bytes (RFC 6265 6.1).
+//! The sealed value goes in cookies `_a0_session_0`, `_a0_session_1`, ... (the names Auth0's
+//! Python SDK uses, so the two can share a domain and read each other's sessions), as few as
+//! needed for every `Set-Cookie` header line, attributes included, to stay below
+//! [`MAX_COOKIE_LEN`] bytes (RFC 6265 6.1). An unnumbered `_a0_session` is still read.
 //! Cookies of ours that a write does not renew are expired, so no stale chunk outlives a
 //! shrinking session or a move between the chunked and unchunked forms.
 
@@ -92,18 +93,13 @@ impl Layout {
         sealed: &str,
         max_age_secs: u64,
     ) -> Result<Vec<Cookie<'static>>, TooLarge> {
-        let whole = self.cookie(self.base.clone(), sealed.to_owned(), max_age_secs);
-        if set_cookie_len(&whole) < MAX_COOKIE_LEN {
-            return Ok(vec![whole]);
-        }
-
         let mut cookies = Vec::new();
         let mut rest = sealed;
         while !rest.is_empty() {
             if cookies.len() == self.max_chunks {
                 return Err(TooLarge);
             }
-            let name = format!("{}.{}", self.base, cookies.len());
+            let name = format!("{}_{}", self.base, cookies.len());
             let empty = self.cookie(name.clone(), String::new(), max_age_secs);
             let budget = (MAX_COOKIE_LEN - 1).saturating_sub(set_cookie_len(&empty));
             let mut cut = budget.min(rest.len());
@@ -158,7 +154,7 @@ impl Layout {
         if rest.is_empty() {
             return Some(None);
         }
-        let digits = rest.strip_prefix('.')?;
+        let digits = rest.strip_prefix('_')?;
         let canonical = !digits.is_empty()
             && digits.len() <= 4
             && digits.bytes().all(|b| b.is_ascii_digit())
@@ -212,12 +208,12 @@ mod tests {
         let layout = Layout::new("_a0_session", true, 10);
         let one = layout.split(&"a".repeat(3000), 86_400).unwrap();
         assert_eq!(one.len(), 1);
-        assert_eq!(one[0].name(), "_a0_session");
+        assert_eq!(one[0].name(), "_a0_session_0");
 
         let many = layout.split(&"b".repeat(20_000), 86_400).unwrap();
         assert_eq!(many.len(), 5);
         for (i, cookie) in many.iter().enumerate() {
-            assert_eq!(cookie.name(), format!("_a0_session.{i}"));
+            assert_eq!(cookie.name(), format!("_a0_session_{i}"));
             assert!(set_cookie_len(cookie) < MAX_COOKIE_LEN);
         }
         // The budget is used: all but the last chunk are within a few bytes of the limit.
@@ -228,25 +224,25 @@ mod tests {
     #[test]
     fn reads_whole_or_ordered_chunks_only() {
         let layout = Layout::new("_a0_session", false, 3);
-        let found = layout.read(&request("_a0_session.1=b; x=1; _a0_session.0=a"));
+        let found = layout.read(&request("_a0_session_1=b; x=1; _a0_session_0=a"));
         assert_eq!(found.sealed.as_deref(), Some("ab"));
         assert_eq!(found.names.len(), 2);
 
-        let whole = layout.read(&request("_a0_session=w; _a0_session.0=a"));
+        let whole = layout.read(&request("_a0_session=w; _a0_session_0=a"));
         assert_eq!(whole.sealed.as_deref(), Some("w"));
 
         for garbage in [
-            "_a0_session.1=b",
-            "_a0_session.0=a; _a0_session.2=c",
-            "_a0_session.0=a; _a0_session.1=b; _a0_session.2=c; _a0_session.3=d",
-            "_a0_session.00=a",
+            "_a0_session_1=b",
+            "_a0_session_0=a; _a0_session_2=c",
+            "_a0_session_0=a; _a0_session_1=b; _a0_session_2=c; _a0_session_3=d",
+            "_a0_session_00=a",
         ] {
             let found = layout.read(&request(garbage));
             assert_eq!(found.sealed, None, "{garbage}");
         }
         assert!(
             layout
-                .read(&request("_a0_sessionx=1; _a0_session.x=2"))
+                .read(&request("_a0_sessionx=1; _a0_session_x=2"))
                 .names
                 .is_empty()
         );
@@ -255,22 +251,29 @@ mod tests {
     #[test]
     fn writes_expire_stale_chunks() {
         let layout = Layout::new("_a0_session", false, 10);
-        let mut options = request("_a0_session.0=a; _a0_session.1=b; other=1");
+        // A legacy unnumbered cookie and two chunks; the session shrinks to one chunk.
+        let mut options = request("_a0_session=w; _a0_session_0=a; _a0_session_1=b; other=1");
         let cookies = layout.split("small", 60).unwrap();
         layout.write(&mut options, &cookies);
         let headers = set_cookies(&options);
-        assert_eq!(headers.len(), 3);
-        assert!(headers[0].starts_with("_a0_session=small;"));
-        assert!(headers[1].starts_with("_a0_session.0=;") && headers[1].contains("Max-Age=0"));
-        assert!(headers[2].starts_with("_a0_session.1=;") && headers[2].contains("Max-Age=0"));
+        assert_eq!(headers.len(), 3, "{headers:?}");
+        assert!(headers[0].starts_with("_a0_session_0=small;"));
+        assert!(headers[1].starts_with("_a0_session=;") && headers[1].contains("Max-Age=0"));
+        assert!(headers[2].starts_with("_a0_session_1=;") && headers[2].contains("Max-Age=0"));
 
         // A second write in the same response also expires what the first one set.
+        let mut options = request("other=1");
         let big = layout.split(&"z".repeat(5000), 60).unwrap();
+        assert_eq!(big.len(), 2);
         layout.write(&mut options, &big);
         let cookies = layout.split("small", 60).unwrap();
         layout.write(&mut options, &cookies);
-        let last: Vec<String> = set_cookies(&options).into_iter().skip(6).collect();
-        assert!(last.iter().any(|h| h.starts_with("_a0_session.1=;")));
+        let last: Vec<String> = set_cookies(&options).into_iter().skip(2).collect();
+        assert!(last.iter().any(|h| h.starts_with("_a0_session_0=small;")));
+        assert!(
+            last.iter()
+                .any(|h| h.starts_with("_a0_session_1=;") && h.contains("Max-Age=0"))
+        );
     }
 
     #[test]

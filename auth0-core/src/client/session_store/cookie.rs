@@ -17,7 +17,7 @@ use crate::session::{SessionData, SessionLifetime};
 ///
 /// The session is sealed with the key for the config's session identifier (`_a0_session` by
 /// default, the Python SDK's format) and cut into cookies of under 4096 bytes each
-/// (`_a0_session`, or `_a0_session.0`, `.1`, ... when larger), all `HttpOnly`,
+/// (`_a0_session_0`, `_a0_session_1`, ... as needed), all `HttpOnly`,
 /// `SameSite=Lax`, `Path=/`, `Secure` for https apps, with `Max-Age` set to the session's end.
 ///
 /// Because nothing is kept on the server, back-channel logout works through a
