@@ -18,6 +18,7 @@
 //!
 //! Every network request goes to `127.0.0.1`.
 
+pub mod apps;
 pub mod driver;
 pub mod provider;
 pub mod rp;
