@@ -75,6 +75,7 @@ fn session() -> SessionData {
             expires_at: NOW + 86_400,
         }],
         domain: Some(ISSUER.into()),
+        connection_token_sets: Vec::new(),
         internal: SessionInternal {
             sid: "hQv0lX4Vv7Qk2S7m9Yc1ZbqT3nW8rP5e".into(),
             created_at: NOW,

@@ -321,6 +321,7 @@ fn build_session(
             expires_at: tokens.expires_at(now),
         }],
         domain: Some(tx.domain.clone()),
+        connection_token_sets: Vec::new(),
         internal: SessionInternal {
             sid,
             created_at: now,

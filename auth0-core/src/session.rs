@@ -27,6 +27,10 @@ pub struct SessionData {
     /// The issuer the session belongs to.
     #[serde(default)]
     pub domain: Option<String>,
+    /// Token sets for upstream connections (the Python SDK's Token Vault records), kept
+    /// as they are so that a session passed between the SDKs loses nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connection_token_sets: Vec<Value>,
     /// Bookkeeping the app does not see through `get_session`.
     pub internal: SessionInternal,
 }
@@ -146,6 +150,22 @@ mod tests {
         assert!(!lifetime.is_expired(&capped, 49));
         // Without updated_at, creation counts as the last activity.
         assert!(lifetime.is_expired(&internal(0, None, None), 100));
+    }
+
+    #[test]
+    fn unknown_connection_token_sets_are_kept() {
+        let json = serde_json::json!({
+            "user": {"sub": "u"},
+            "token_sets": [],
+            "connection_token_sets": [{"connection": "google-oauth2", "access_token": "x"}],
+            "internal": {"sid": "s", "created_at": 1}
+        });
+        let session: SessionData = serde_json::from_value(json.clone()).unwrap();
+        let again = serde_json::to_value(&session).unwrap();
+        assert_eq!(
+            again["connection_token_sets"],
+            json["connection_token_sets"]
+        );
     }
 
     #[test]

@@ -45,7 +45,9 @@ const APP_VARIABLES: &[&str] = &["APP_BASE_URL", "PORT", "REDIS_URL"];
 /// without building again. Blocks while cargo runs.
 pub fn example_binary(package: &str) -> Result<PathBuf, String> {
     static BUILT: Mutex<BTreeMap<String, Result<PathBuf, String>>> = Mutex::new(BTreeMap::new());
-    let mut built = BUILT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     built
         .entry(package.to_owned())
         .or_insert_with(|| build(package))

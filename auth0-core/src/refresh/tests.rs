@@ -23,6 +23,7 @@ fn session(sets: Vec<TokenSet>, refresh: Option<&str>) -> SessionData {
         refresh_token: refresh.map(RefreshToken::new),
         token_sets: sets,
         domain: Some(ISSUER.into()),
+        connection_token_sets: Vec::new(),
         internal: SessionInternal {
             sid: "sid-1".into(),
             created_at: NOW - 100,

@@ -60,6 +60,7 @@ pub(crate) fn session(
             expires_at: created_at + 86_400,
         }],
         domain: Some(issuer.to_owned()),
+        connection_token_sets: Vec::new(),
         internal: SessionInternal {
             sid: sid.to_owned(),
             created_at,

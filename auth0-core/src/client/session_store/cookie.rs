@@ -203,6 +203,7 @@ mod tests {
             refresh_token: None,
             token_sets: Vec::new(),
             domain: domain.map(str::to_owned),
+            connection_token_sets: Vec::new(),
             internal: SessionInternal {
                 sid: "sid-1".into(),
                 created_at,

@@ -55,6 +55,7 @@ fn session() -> SessionData {
         refresh_token: None,
         token_sets: Vec::new(),
         domain: Some(ISSUER.into()),
+        connection_token_sets: Vec::new(),
         internal: SessionInternal {
             sid: "sid-1".into(),
             created_at: NOW,
