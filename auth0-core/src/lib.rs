@@ -101,6 +101,11 @@ pub mod transaction;
 #[cfg(feature = "client")]
 pub mod web;
 
+/// The README's code, compiled as a doctest so that it keeps working when pasted.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub use authorize::{
     AuthorizeRedirect, AwaitingPushResponse, LoginStart, StartInteractiveLoginOptions, start_login,
 };
