@@ -137,7 +137,7 @@ impl AwaitingRefresh {
         self.request.clone()
     }
 
-    /// Reads the reply. Apply it to the session with [`apply_refresh`].
+    /// Reads the reply. Apply it to the session with [`RefreshReceived::apply`].
     pub fn receive(self, response: &http::Response<Vec<u8>>) -> Result<RefreshReceived> {
         let tokens = TokenResponse::from_response(response)?;
         Ok(RefreshReceived {

@@ -9,6 +9,8 @@ use crate::jwks::{JwkSet, jwks_request, parse_jwks};
 
 impl ServerClient {
     /// The provider's discovery document, cached per issuer.
+    // TODO(per-request domain resolver): one issuer per client for now; apps serving several
+    // custom domains build one client per domain.
     pub async fn discover(&self) -> Result<Arc<ProviderMetadata>> {
         let issuer = self.inner.config.issuer();
         if let Some(found) = self.lock_discovery()?.get(issuer.as_str(), now()) {
