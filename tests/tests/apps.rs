@@ -55,7 +55,8 @@ macro_rules! every_scenario {
             backchannel_logout_ends_the_session,
             garbage_backchannel_logout_is_refused,
             access_token_is_refreshed,
-            par_audience_and_scope_from_the_environment,
+            par_login_from_the_environment,
+            audience_and_scope_from_the_environment,
         );
     };
 }
@@ -102,20 +103,22 @@ async fn signed_out_visitors(package: &'static str) {
     assert_content_type(&home, "text/html");
 
     let private = site.get("/private", HTML).await;
-    assert_eq!(private.status(), StatusCode::FOUND);
+    assert_found(&private, "");
     assert_eq!(location(&private), "/auth/login?returnTo=%2Fprivate");
-    assert_eq!(site.get("/private", JSON).await.status(), StatusCode::UNAUTHORIZED);
-    let post = site.http.post(site.url("/private")).header(ACCEPT, HTML).send().await;
-    assert_ne!(
-        post.unwrap().status(),
-        StatusCode::FOUND,
-        "only GET navigations are sent to login"
+    let api = site.get("/private", JSON).await;
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let post = site.http.post(site.url("/private")).header(ACCEPT, HTML);
+    let post = post.send().await.unwrap();
+    assert!(
+        !post.status().is_redirection(),
+        "only GET navigations are sent to login, POST got {}",
+        post.status()
     );
 
     let data = site.get("/api/data", JSON).await;
     assert_error(data, StatusCode::UNAUTHORIZED, NO_SESSION).await;
-    assert_error(site.get("/auth/profile", JSON).await, StatusCode::UNAUTHORIZED, NO_SESSION)
-        .await;
+    let profile = site.get("/auth/profile", JSON).await;
+    assert_error(profile, StatusCode::UNAUTHORIZED, NO_SESSION).await;
     let token = site.get("/auth/access-token", JSON).await;
     assert_error(token, StatusCode::UNAUTHORIZED, NO_SESSION).await;
 }
@@ -132,7 +135,7 @@ async fn login_forwards_only_its_own_query(package: &'static str) {
             HTML,
         )
         .await;
-    assert_eq!(login.status(), StatusCode::FOUND);
+    assert_found(&login, "");
     let cookies = set_cookies(login.headers());
     let authorize = Url::parse(&location(&login)).unwrap();
     assert_eq!(endpoint_of(&authorize), site.provider.url("/auth"));
@@ -154,7 +157,10 @@ async fn login_forwards_only_its_own_query(package: &'static str) {
         ]
     );
     assert_eq!(param(&authorize, "client_id"), site.client.client_id);
-    assert_eq!(param(&authorize, "redirect_uri"), site.url("/auth/callback"));
+    assert_eq!(
+        param(&authorize, "redirect_uri"),
+        site.url("/auth/callback")
+    );
     assert_eq!(param(&authorize, "response_type"), "code");
     assert_eq!(param(&authorize, "scope"), DEFAULT_SCOPE);
     assert_eq!(param(&authorize, "code_challenge_method"), "S256");
@@ -180,7 +186,7 @@ async fn login_forwards_only_its_own_query(package: &'static str) {
 async fn login_shows_the_profile(package: &'static str) {
     let site = Site::launch(package, Setup::default()).await;
     let callback = site.login("").await;
-    assert_eq!(callback.status(), StatusCode::FOUND);
+    assert_found(&callback, "");
     assert_eq!(location(&callback), "/");
 
     let cookies = set_cookies(callback.headers());
@@ -236,7 +242,7 @@ async fn return_to_is_honoured_and_off_site_refused(package: &'static str) {
     ];
     for (query, expected) in cases {
         let callback = site.login(query).await;
-        assert_eq!(callback.status(), StatusCode::FOUND, "{query}");
+        assert_found(&callback, query);
         assert_eq!(location(&callback), expected, "{query}");
     }
 
@@ -251,7 +257,7 @@ async fn organization_login(package: &'static str) {
     let authorize = site.start_login("organization=org_abc123").await;
     assert_eq!(param(&authorize, "organization"), "org_abc123");
     let callback = site.finish_login(&authorize).await;
-    assert_eq!(callback.status(), StatusCode::FOUND);
+    assert_found(&callback, "");
 
     let profile = site.profile().await;
     assert_eq!(profile["sub"], USER);
@@ -283,7 +289,10 @@ async fn provider_errors_and_unknown_states_are_refused(package: &'static str) {
 
     let replayed = site.http.get(denied).send().await.unwrap();
     assert_no_session_set(replayed.headers());
-    let missing = ("missing_transaction", "no login transaction matches this callback");
+    let missing = (
+        "missing_transaction",
+        "no login transaction matches this callback",
+    );
     assert_error(replayed, StatusCode::BAD_REQUEST, missing).await;
 
     let mut unknown = Url::parse(&site.url("/auth/callback")).unwrap();
@@ -298,7 +307,10 @@ async fn provider_errors_and_unknown_states_are_refused(package: &'static str) {
 
     let reply = site.get("/auth/callback", HTML).await;
     assert_no_session_set(reply.headers());
-    let no_state = ("missing_required_argument", "missing required argument: state");
+    let no_state = (
+        "missing_required_argument",
+        "missing required argument: state",
+    );
     assert_error(reply, StatusCode::BAD_REQUEST, no_state).await;
     assert_signed_out(&site).await;
 }
@@ -311,7 +323,8 @@ async fn tampered_session_cookie_reads_as_signed_out(package: &'static str) {
     let session = site.session_cookies();
     assert!(!session.is_empty(), "signed in: {:?}", site.cookie_header());
 
-    let tamperings: [(&str, fn(&str) -> String); 4] = [
+    type Tamper = fn(&str) -> String;
+    let tamperings: [(&str, Tamper); 4] = [
         ("one character changed", flip_middle),
         ("cut in half", |value| value[..value.len() / 2].to_owned()),
         ("not a sealed value", |_| "garbage".to_owned()),
@@ -336,13 +349,21 @@ async fn tampered_session_cookie_reads_as_signed_out(package: &'static str) {
         let data = get("/api/data", JSON).await.unwrap();
         assert_eq!(data.status(), StatusCode::UNAUTHORIZED, "{what}");
         let private = get("/private", HTML).await.unwrap();
-        assert_eq!(private.status(), StatusCode::FOUND, "{what}");
-        assert_eq!(location(&private), "/auth/login?returnTo=%2Fprivate", "{what}");
+        assert_found(&private, what);
+        assert_eq!(
+            location(&private),
+            "/auth/login?returnTo=%2Fprivate",
+            "{what}"
+        );
         let home = get("/", HTML).await.unwrap();
         assert_eq!(home.status(), StatusCode::OK, "{what}");
     }
 
-    assert_eq!(site.profile().await["sub"], USER, "the real cookie still works");
+    assert_eq!(
+        site.profile().await["sub"],
+        USER,
+        "the real cookie still works"
+    );
 }
 
 /// Replaying a callback is a 400 `missing_transaction`, and the session of the first one
@@ -352,11 +373,14 @@ async fn replayed_callback_is_refused_and_session_kept(package: &'static str) {
     let authorize = site.start_login("").await;
     let callback = site.browser.authorize(authorize.as_str()).await.unwrap();
     let first = site.http.get(callback.clone()).send().await.unwrap();
-    assert_eq!(first.status(), StatusCode::FOUND);
+    assert_found(&first, "");
 
     let replayed = site.http.get(callback).send().await.unwrap();
     assert_no_session_set(replayed.headers());
-    let missing = ("missing_transaction", "no login transaction matches this callback");
+    let missing = (
+        "missing_transaction",
+        "no login transaction matches this callback",
+    );
     assert_error(replayed, StatusCode::BAD_REQUEST, missing).await;
 
     assert_eq!(site.profile().await["sub"], USER);
@@ -404,13 +428,22 @@ async fn login_profile_logout(package: &'static str, store: Store) {
     let old_cookie = site.cookie_header();
 
     let logout = site.get("/auth/logout", HTML).await;
-    assert_eq!(logout.status(), StatusCode::FOUND);
+    assert_found(&logout, "");
     let end_session = Url::parse(&location(&logout)).unwrap();
     assert_eq!(endpoint_of(&end_session), site.provider.url("/session/end"));
-    let keys: Vec<String> = query_map(&end_session).into_iter().map(|(k, _)| k).collect();
-    assert_eq!(keys, ["id_token_hint", "client_id", "post_logout_redirect_uri"]);
+    let keys: Vec<String> = query_map(&end_session)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        keys,
+        ["id_token_hint", "client_id", "post_logout_redirect_uri"]
+    );
     assert_eq!(param(&end_session, "client_id"), site.client.client_id);
-    assert_eq!(param(&end_session, "post_logout_redirect_uri"), site.url("/"));
+    assert_eq!(
+        param(&end_session, "post_logout_redirect_uri"),
+        site.url("/")
+    );
     let hint = jwt_payload(&param(&end_session, "id_token_hint"));
     assert_eq!(hint["sub"], USER);
     assert_eq!(hint["aud"], site.client.client_id.as_str());
@@ -418,7 +451,10 @@ async fn login_profile_logout(package: &'static str, store: Store) {
 
     assert_signed_out(&site).await;
     if let Store::Redis = store {
-        let replay = site.raw.get(site.url("/auth/profile")).header(COOKIE, old_cookie);
+        let replay = site
+            .raw
+            .get(site.url("/auth/profile"))
+            .header(COOKIE, old_cookie);
         let replay = replay.send().await.unwrap();
         assert_eq!(
             replay.status(),
@@ -429,14 +465,21 @@ async fn login_profile_logout(package: &'static str, store: Store) {
 
     let cases = [
         ("/auth/logout?returnTo=%2Fprivate", site.url("/private")),
-        ("/auth/logout?returnTo=https%3A%2F%2Fevil.example%2F", site.url("/")),
+        (
+            "/auth/logout?returnTo=https%3A%2F%2Fevil.example%2F",
+            site.url("/"),
+        ),
     ];
     for (path, expected) in cases {
         let logout = site.get(path, HTML).await;
-        assert_eq!(logout.status(), StatusCode::FOUND, "{path}");
+        assert_found(&logout, path);
         let end_session = Url::parse(&location(&logout)).unwrap();
         assert_eq!(endpoint_of(&end_session), site.provider.url("/session/end"));
-        assert_eq!(param(&end_session, "post_logout_redirect_uri"), expected, "{path}");
+        assert_eq!(
+            param(&end_session, "post_logout_redirect_uri"),
+            expected,
+            "{path}"
+        );
         assert!(
             !query_map(&end_session)
                 .iter()
@@ -460,7 +503,7 @@ async fn backchannel_logout_ends_the_session(package: &'static str) {
 
     assert_signed_out(&site).await;
     let private = site.get("/private", HTML).await;
-    assert_eq!(private.status(), StatusCode::FOUND);
+    assert_found(&private, "");
     assert_eq!(location(&private), "/auth/login?returnTo=%2Fprivate");
 }
 
@@ -489,7 +532,8 @@ async fn garbage_backchannel_logout_is_refused(package: &'static str) {
         "jti": "a-jti",
         "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
     }));
-    let cases: [(&[(&str, &str)], (&str, &str)); 3] = [
+    type Form<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Form<'_>, (&str, &str)); 3] = [
         (&[("logout_token", "garbage")], malformed),
         (&[("logout_token", &token)], unsigned),
         (&[("something_else", "x")], missing),
@@ -502,8 +546,8 @@ async fn garbage_backchannel_logout_is_refused(package: &'static str) {
     assert_eq!(site.profile().await["sub"], USER, "still signed in");
 }
 
-/// With access tokens that live 30 s (inside the SDK's 60 s buffer), every read of
-/// `/auth/access-token` refreshes, and the provider saw the refreshes.
+/// With access tokens that live 30 s (inside the SDK's 60 s buffer) and rotated refresh
+/// tokens, every read of `/auth/access-token` refreshes, and the provider saw the refreshes.
 async fn access_token_is_refreshed(package: &'static str) {
     let setup = Setup {
         provider: Op::ShortLivedTokens,
@@ -524,7 +568,12 @@ async fn access_token_is_refreshed(package: &'static str) {
         .unwrap()
         .as_secs();
     for token in [&first, &second] {
-        let keys: Vec<&str> = token.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = token
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             sorted(keys),
             ["access_token", "audience", "expires_at", "scope"]
@@ -539,33 +588,60 @@ async fn access_token_is_refreshed(package: &'static str) {
     }
 }
 
-/// `AUTH0_PAR`, `AUTH0_AUDIENCE` and `AUTH0_SCOPE` reach the provider: a pushed request, and an
-/// access token for the API with the requested scope.
-async fn par_audience_and_scope_from_the_environment(package: &'static str) {
+/// `AUTH0_PAR=true`: the browser goes to the provider with only `client_id` and a
+/// `request_uri` from a pushed request, and the login completes.
+async fn par_login_from_the_environment(package: &'static str) {
+    let setup = Setup {
+        env: vec![("AUTH0_PAR", "true".to_owned())],
+        ..Setup::default()
+    };
+    let site = Site::launch(package, setup).await;
+    let authorize = site.start_login("returnTo=%2Fprivate").await;
+    assert_eq!(endpoint_of(&authorize), site.provider.url("/auth"));
+    let keys: Vec<String> = query_map(&authorize).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["client_id", "request_uri"]);
+    assert_eq!(param(&authorize, "client_id"), site.client.client_id);
+    assert!(param(&authorize, "request_uri").starts_with("urn:ietf:params:oauth:request_uri:"));
+
+    let callback = site.finish_login(&authorize).await;
+    assert_found(&callback, "");
+    assert_eq!(location(&callback), "/private");
+    assert_eq!(site.profile().await["sub"], USER);
+}
+
+/// `AUTH0_AUDIENCE` and `AUTH0_SCOPE` reach the provider, and `/auth/access-token` answers the
+/// login's token: for that API, with the API scope the provider granted.
+async fn audience_and_scope_from_the_environment(package: &'static str) {
     let audience = "https://api.example.test/";
     let setup = Setup {
         env: vec![
-            ("AUTH0_PAR", "true".to_owned()),
             ("AUTH0_AUDIENCE", audience.to_owned()),
-            ("AUTH0_SCOPE", "openid profile read:messages".to_owned()),
+            ("AUTH0_SCOPE", format!("{DEFAULT_SCOPE} read:messages")),
         ],
         ..Setup::default()
     };
     let site = Site::launch(package, setup).await;
     let authorize = site.start_login("").await;
-    let keys: Vec<String> = query_map(&authorize).into_iter().map(|(k, _)| k).collect();
-    assert_eq!(keys, ["client_id", "request_uri"]);
-    assert!(param(&authorize, "request_uri").starts_with("urn:ietf:params:oauth:request_uri:"));
+    assert_eq!(param(&authorize, "audience"), audience);
+    assert_eq!(
+        param(&authorize, "scope"),
+        format!("{DEFAULT_SCOPE} read:messages")
+    );
     let callback = site.finish_login(&authorize).await;
-    assert_eq!(callback.status(), StatusCode::FOUND);
+    assert_found(&callback, "");
 
+    let count = || token_request_count(site.provider, &site.client.client_id, "refresh_token");
     let token = site.access_token().await;
-    assert_eq!(token["audience"], audience);
-    assert_eq!(token["scope"], "read:messages");
+    assert_eq!(token["audience"], audience, "{token}");
+    assert_eq!(token["scope"], "read:messages", "{token}");
     let claims = jwt_payload(token["access_token"].as_str().unwrap());
     assert_eq!(claims["aud"], audience);
     assert_eq!(claims["sub"], USER);
-    assert_eq!(site.profile().await["sub"], USER);
+    assert_eq!(
+        count().await.unwrap(),
+        0,
+        "the login's token is still fresh"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,7 +654,10 @@ enum Op {
     /// Default options.
     #[default]
     Default,
-    /// Access tokens living 30 s, inside the SDK's 60 s expiry buffer.
+    /// Access tokens living 30 s, inside the SDK's 60 s expiry buffer, and refresh tokens
+    /// rotated on every use. Rotation matters: the SDK shares a finished refresh's outcome
+    /// for 30 s with callers holding the same refresh token, so without it a second read
+    /// within 30 s returns the first refresh's token.
     ShortLivedTokens,
 }
 
@@ -691,7 +770,7 @@ impl Site {
             format!("/auth/login?{query}")
         };
         let login = self.get(&path, HTML).await;
-        assert_eq!(login.status(), StatusCode::FOUND, "{path}");
+        assert_found(&login, &path);
         Url::parse(&location(&login)).unwrap()
     }
 
@@ -710,8 +789,7 @@ impl Site {
     async fn login(&self, query: &str) -> Response {
         let authorize = self.start_login(query).await;
         let callback = self.finish_login(&authorize).await;
-        let status = callback.status();
-        assert_eq!(status, StatusCode::FOUND, "the callback of login?{query}");
+        assert_found(&callback, &format!("the callback of login?{query}"));
         callback
     }
 
@@ -726,7 +804,13 @@ impl Site {
     /// `GET /auth/access-token`, asserted to be 200 JSON.
     async fn access_token(&self) -> Value {
         let reply = self.get("/auth/access-token", JSON).await;
-        assert_eq!(reply.status(), StatusCode::OK, "an access token");
+        let status = reply.status();
+        if status != StatusCode::OK {
+            panic!(
+                "GET /auth/access-token: {status} {}",
+                reply.text().await.unwrap()
+            );
+        }
         assert_content_type(&reply, JSON);
         reply.json().await.unwrap()
     }
@@ -763,6 +847,7 @@ async fn provider(op: Op) -> &'static Provider {
             SHORT_LIVED.get_or_init(|| {
                 Provider::start_blocking(ProviderOptions {
                     access_token_ttl_secs: 30,
+                    rotate_refresh_tokens: true,
                     ..ProviderOptions::default()
                 })
             })
@@ -865,11 +950,28 @@ fn assert_content_type(reply: &Response, expected: &str) {
     );
 }
 
+/// Asserts a `302 Found` reply, the status every redirect of the contract has.
+fn assert_found(reply: &Response, context: &str) {
+    assert_eq!(
+        reply.status(),
+        StatusCode::FOUND,
+        "{context} (GET {}, Location {:?})",
+        reply.url(),
+        reply.headers().get(LOCATION)
+    );
+}
+
 fn location(reply: &Response) -> String {
     reply
         .headers()
         .get(LOCATION)
-        .unwrap_or_else(|| panic!("no Location in the {} reply of {}", reply.status(), reply.url()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no Location in the {} reply of {}",
+                reply.status(),
+                reply.url()
+            )
+        })
         .to_str()
         .unwrap()
         .to_owned()
@@ -897,7 +999,9 @@ fn is_session_cookie(name: &str) -> bool {
 fn is_removal(attributes: &[String]) -> bool {
     attributes.iter().any(|attribute| {
         attribute.eq_ignore_ascii_case("Max-Age=0")
-            || attribute.to_ascii_lowercase().starts_with("expires=thu, 01 jan 1970")
+            || attribute
+                .to_ascii_lowercase()
+                .starts_with("expires=thu, 01 jan 1970")
     })
 }
 

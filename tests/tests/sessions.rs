@@ -202,7 +202,12 @@ async fn refresh_after_expiry_without_rotation() {
             after.refresh_token, before.refresh_token,
             "no rotation: the same refresh token"
         );
-        assert_eq!(after.user, before.user, "the user is kept");
+        // The provider sends a new ID token with the refresh: its claims replace the old
+        // ones, for the same user.
+        let (before_user, after_user) = (before.user.unwrap(), after.user.unwrap());
+        assert_eq!(after_user["sub"], before_user["sub"]);
+        assert_eq!(after_user["sid"], before_user["sid"]);
+        assert_eq!(after_user["name"], "Test User");
     }
 }
 
