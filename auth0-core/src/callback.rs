@@ -10,7 +10,7 @@
 //! ```
 
 use rand::CryptoRng;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::client_auth::authenticated_post;
@@ -221,16 +221,8 @@ impl TokenReceived {
         now: u64,
     ) -> Result<LoginResult> {
         let tx = &self.transaction;
-        let expectations = IdTokenExpectations {
-            issuer: &metadata.issuer,
-            client_id: config.client_id(),
-            nonce: Some(&tx.nonce),
-            max_age: tx.max_age,
-            leeway_secs: config.leeway().as_secs(),
-            now,
-            allowed: config.id_token_algs(),
-            client_secret: config.client_auth().client_secret(),
-        };
+        let expectations =
+            IdTokenExpectations::for_client(config, metadata, Some(&tx.nonce), tx.max_age, now);
         let claims = validate_id_token(self.id_token(), keys, &expectations)
             .map_err(Error::IdTokenValidation)?;
         if let Some(organization) = &tx.organization {
@@ -288,19 +280,13 @@ fn check_organization(expected: &str, claims: &IdTokenClaims) -> Result<()> {
     }
 }
 
-/// Claims that bind the ID token to its transaction and mean nothing about the user.
-const TRANSIENT_CLAIMS: [&str; 3] = ["nonce", "at_hash", "c_hash"];
-
 fn build_session(
     tokens: &TokenResponse,
     tx: &Transaction,
     claims: IdTokenClaims,
     now: u64,
 ) -> SessionData {
-    let mut user: Map<String, Value> = claims.into_map();
-    for claim in TRANSIENT_CLAIMS {
-        user.remove(claim);
-    }
+    let user = claims.into_user_claims();
     let sid = user
         .get("sid")
         .and_then(Value::as_str)

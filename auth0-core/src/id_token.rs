@@ -15,6 +15,8 @@ use std::fmt;
 use serde_json::{Map, Value};
 use tracing::debug;
 
+use crate::config::ClientConfig;
+use crate::discovery::ProviderMetadata;
 use crate::error::TokenValidationError;
 use crate::jose::Algorithm;
 use crate::jwks::JwkSet;
@@ -40,6 +42,44 @@ pub struct IdTokenExpectations<'a> {
     pub allowed: &'a [Algorithm],
     /// The client secret, needed to verify HS256 tokens.
     pub client_secret: Option<&'a ClientSecret>,
+}
+
+impl<'a> IdTokenExpectations<'a> {
+    /// The expectations of this client for tokens from this provider: its issuer, client id,
+    /// algorithms, leeway and (for HS256) client secret, with the transaction's `nonce` and
+    /// `max_age` when there is one.
+    pub fn for_client(
+        config: &'a ClientConfig,
+        metadata: &'a ProviderMetadata,
+        nonce: Option<&'a Nonce>,
+        max_age: Option<u64>,
+        now: u64,
+    ) -> Self {
+        Self {
+            issuer: &metadata.issuer,
+            client_id: config.client_id(),
+            nonce,
+            max_age,
+            leeway_secs: config.leeway().as_secs(),
+            now,
+            allowed: config.id_token_algs(),
+            client_secret: config.client_auth().client_secret(),
+        }
+    }
+}
+
+/// Claims that bind an ID token to its request and say nothing about the user.
+const TRANSIENT_CLAIMS: [&str; 3] = ["nonce", "at_hash", "c_hash"];
+
+impl IdTokenClaims {
+    /// The claims to keep as the session's user: all but the request-binding ones.
+    pub fn into_user_claims(self) -> Map<String, Value> {
+        let mut user = self.into_map();
+        for claim in TRANSIENT_CLAIMS {
+            user.remove(claim);
+        }
+        user
+    }
 }
 
 /// Validates an ID token and returns its claims.

@@ -62,6 +62,15 @@ impl AccessTokenRequest {
         self
     }
 
+    /// This request with the client's configured audience when it names none: the login's
+    /// token is stored under that audience, so that is what "no audience" means.
+    pub fn or_default_audience(mut self, config: &ClientConfig) -> Self {
+        if self.audience.is_none() {
+            self.audience = config.authorization_params().audience.clone();
+        }
+        self
+    }
+
     /// The audience name token sets are stored under.
     pub fn audience_key(&self) -> &str {
         self.audience.as_deref().unwrap_or(DEFAULT_AUDIENCE)
@@ -175,16 +184,7 @@ impl RefreshReceived {
     ) -> Result<AccessTokenResult> {
         let tokens = &self.tokens;
         if let Some(id_token) = &tokens.id_token {
-            let expectations = IdTokenExpectations {
-                issuer: &metadata.issuer,
-                client_id: config.client_id(),
-                nonce: None,
-                max_age: None,
-                leeway_secs: config.leeway().as_secs(),
-                now,
-                allowed: config.id_token_algs(),
-                client_secret: config.client_auth().client_secret(),
-            };
+            let expectations = IdTokenExpectations::for_client(config, metadata, None, None, now);
             let claims = validate_id_token(id_token.expose(), keys, &expectations)
                 .map_err(Error::IdTokenValidation)?;
             if session.sub().is_some_and(|sub| sub != claims.sub()) {
@@ -192,11 +192,7 @@ impl RefreshReceived {
                     TokenValidationError::SubjectMismatch,
                 ));
             }
-            let mut user = claims.into_map();
-            for transient in ["nonce", "at_hash", "c_hash"] {
-                user.remove(transient);
-            }
-            session.user = Some(user);
+            session.user = Some(claims.into_user_claims());
             session.id_token = Some(id_token.clone());
         }
         if let Some(rotated) = &tokens.refresh_token {

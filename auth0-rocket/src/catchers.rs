@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::convert::{http_headers, http_method};
 use crate::request_state::{RequestState, Shared};
-use crate::response::{ErrorResponse, NoStoreJson, SeeOther};
+use crate::response::{ErrorResponse, Found, NoStoreJson};
 
 /// The SDK's catchers: 401 (a login redirect for browsers navigating with GET, JSON
 /// otherwise) and 503 (JSON naming the store failure).
@@ -31,7 +31,7 @@ fn unauthorized(request: &Request<'_>) -> Unauthorized {
         return Unauthorized::Json(ErrorResponse(Error::MissingSession));
     }
     let mount = Shared::of(request).map_or(DEFAULT_MOUNT, |shared| shared.mount.as_str());
-    Unauthorized::Login(SeeOther(login_redirect(mount, &request.uri().to_string())))
+    Unauthorized::Login(Found(login_redirect(mount, &request.uri().to_string())))
 }
 
 /// The session store could not be reached (or another 503, with a generic body).
@@ -50,7 +50,7 @@ fn unavailable(request: &Request<'_>) -> Custom<NoStoreJson> {
 /// What the 401 catcher answers.
 #[derive(Debug)]
 enum Unauthorized {
-    Login(SeeOther),
+    Login(Found),
     Json(ErrorResponse),
 }
 

@@ -54,14 +54,15 @@ impl<'r> Responder<'r, 'static> for NoStoreJson {
     }
 }
 
-/// A `303 See Other` to `location`, as given (absolute, or a path on this app).
+/// A `302 Found` to `location`, as given (absolute, or a path on this app): the status the
+/// other adapters answer with, so apps behave the same on every framework.
 #[derive(Debug)]
-pub(crate) struct SeeOther(pub(crate) String);
+pub(crate) struct Found(pub(crate) String);
 
-impl<'r> Responder<'r, 'static> for SeeOther {
+impl<'r> Responder<'r, 'static> for Found {
     fn respond_to(self, _request: &'r Request<'_>) -> response::Result<'static> {
         Response::build()
-            .status(Status::SeeOther)
+            .status(Status::Found)
             .raw_header("Location", self.0)
             .raw_header("Cache-Control", "no-store")
             .ok()

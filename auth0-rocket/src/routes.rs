@@ -11,7 +11,7 @@ use rocket::{Route, get, post, routes};
 use serde_json::Value;
 
 use crate::guards::Auth0;
-use crate::response::{ErrorResponse, NoStoreJson, NoStoreStatus, SeeOther};
+use crate::response::{ErrorResponse, Found, NoStoreJson, NoStoreStatus};
 
 /// The largest back-channel logout body read; logout tokens are a few kilobytes.
 const BACKCHANNEL_BODY_LIMIT_KIB: u64 = 64;
@@ -35,19 +35,19 @@ type RouteResult<T> = Result<T, ErrorResponse>;
 
 /// Starts a login: only `returnTo`, `organization` and `invitation` are read from the query.
 #[get("/login")]
-async fn login(auth: Auth0<'_>, query: RawQuery<'_>) -> RouteResult<SeeOther> {
+async fn login(auth: Auth0<'_>, query: RawQuery<'_>) -> RouteResult<Found> {
     let options = LoginQuery::parse(query.0).into_options(auth.base_url());
     let mut store = auth.store().await;
     let url = auth
         .client()
         .start_interactive_login(options, &mut store)
         .await?;
-    Ok(SeeOther(url))
+    Ok(Found(url))
 }
 
 /// Completes a login from the full callback URL, then returns to the path saved at login.
 #[get("/callback")]
-async fn callback(auth: Auth0<'_>, uri: &Origin<'_>) -> RouteResult<SeeOther> {
+async fn callback(auth: Auth0<'_>, uri: &Origin<'_>) -> RouteResult<Found> {
     let base = auth.base_url().as_str().trim_end_matches('/');
     let callback_url = format!("{base}{uri}");
     let mut store = auth.store().await;
@@ -56,20 +56,20 @@ async fn callback(auth: Auth0<'_>, uri: &Origin<'_>) -> RouteResult<SeeOther> {
         .complete_interactive_login(&callback_url, &mut store)
         .await?;
     let target = return_to_from_app_state(auth.base_url(), result.app_state.as_ref());
-    Ok(SeeOther(target))
+    Ok(Found(target))
 }
 
 /// Ends the session and sends the browser to the provider's logout, which comes back to
 /// `returnTo` (a path of this app) or the app's home.
 #[get("/logout")]
-async fn logout(auth: Auth0<'_>, query: RawQuery<'_>) -> RouteResult<SeeOther> {
+async fn logout(auth: Auth0<'_>, query: RawQuery<'_>) -> RouteResult<Found> {
     let base_url = auth.base_url();
     let path = safe_return_to(base_url, LoginQuery::parse(query.0).return_to.as_deref());
     let return_to = base_url.join(&path).unwrap_or_else(|_| base_url.clone());
     let options = LogoutOptions::new().return_to(return_to.as_str());
     let mut store = auth.store().await;
     let url = auth.client().logout(options, &mut store).await?;
-    Ok(SeeOther(url))
+    Ok(Found(url))
 }
 
 /// Receives a back-channel logout: 204 when the logout token is valid, 400 otherwise.

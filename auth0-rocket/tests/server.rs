@@ -71,11 +71,11 @@ async fn backchannel_logout_ends_the_session() {
         .build()
         .unwrap();
     let response = http.get(format!("{base}/auth/login")).send().await.unwrap();
-    assert_eq!(response.status(), 303);
+    assert_eq!(response.status(), 302);
     let authorize = response.headers()["location"].to_str().unwrap().to_owned();
     let callback = Browser::new().authorize(&authorize).await.unwrap();
     let response = http.get(callback).send().await.unwrap();
-    assert_eq!(response.status(), 303);
+    assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/");
 
     let profile = http

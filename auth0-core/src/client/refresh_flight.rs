@@ -11,9 +11,10 @@ use tokio::sync::OnceCell;
 use crate::error::{Error, Result};
 use crate::refresh::RefreshReceived;
 
-/// How long a finished refresh is kept for late callers that still hold the old refresh
-/// token (a rotated token cannot be used twice).
-const GRACE_SECS: u64 = 30;
+/// How long a finished refresh is kept for callers that read the session before it was
+/// stored and so still hold the old refresh token (a rotated token cannot be used twice).
+/// Short, so that a token handed out this way is as fresh as a new refresh would give.
+const GRACE_SECS: u64 = 5;
 
 type Outcome = Result<RefreshReceived>;
 

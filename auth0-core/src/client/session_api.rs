@@ -67,6 +67,7 @@ impl ServerClient {
         request: AccessTokenRequest,
         store_options: &mut StoreOptions,
     ) -> Result<AccessTokenResult> {
+        let request = request.or_default_audience(&self.inner.config);
         let sessions = &self.inner.sessions;
         let mut session = sessions
             .get(store_options, now())

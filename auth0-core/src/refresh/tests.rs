@@ -1,6 +1,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::params::AuthorizationParams;
 use crate::secret::{IdToken, RefreshToken};
 use crate::session::SessionInternal;
 use crate::test_support::{ISSUER, NOW, config, id_token_claims, keys, metadata, rng};
@@ -87,6 +88,25 @@ fn selects_the_smallest_fresh_superset_for_the_audience() {
             .select(&s, NOW + 3541, 60),
         None
     );
+}
+
+#[test]
+fn no_audience_means_the_configured_one() {
+    let with_audience = AuthorizationParams::new()
+        .redirect_uri("https://app.test/cb")
+        .audience("urn:api");
+    let configured = config()
+        .authorization_params(with_audience)
+        .build()
+        .unwrap();
+    let request = AccessTokenRequest::new().or_default_audience(&configured);
+    assert_eq!(request.audience_key(), "urn:api");
+    let explicit = AccessTokenRequest::new()
+        .audience("urn:other")
+        .or_default_audience(&configured);
+    assert_eq!(explicit.audience_key(), "urn:other");
+    let plain = AccessTokenRequest::new().or_default_audience(&config().build().unwrap());
+    assert_eq!(plain.audience_key(), DEFAULT_AUDIENCE);
 }
 
 #[test]

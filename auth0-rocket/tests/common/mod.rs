@@ -189,7 +189,7 @@ pub fn clears_session(set_cookies: &[String]) -> bool {
 pub async fn login(client: &Client, login_path: &str) -> (Jar, String) {
     let mut jar = Jar::default();
     let response = client.get(login_path.to_owned()).dispatch().await;
-    assert_eq!(response.status().code, 303, "login redirects");
+    assert_eq!(response.status().code, 302, "login redirects");
     jar.absorb(&response);
     let authorize = location(&response);
 
@@ -202,7 +202,7 @@ pub async fn login(client: &Client, login_path: &str) -> (Jar, String) {
         .header(jar.header())
         .dispatch()
         .await;
-    assert_eq!(response.status().code, 303, "the callback redirects");
+    assert_eq!(response.status().code, 302, "the callback redirects");
     let set_cookies = jar.absorb(&response);
     assert!(sets_session(&set_cookies), "the callback sets the session");
     (jar, location(&response))
