@@ -239,6 +239,7 @@ async fn return_to_is_honoured_and_off_site_refused(package: &'static str) {
         ("returnTo=https%3A%2F%2Fevil.example%2F", "/"),
         ("returnTo=%2F%2Fevil.example%2Fx", "/"),
         ("returnTo=%2F%5Cevil.example", "/"),
+        ("returnTo=%2F..%2F%2Fevil.example%2Fx", "/"),
     ];
     for (query, expected) in cases {
         let callback = site.login(query).await;
@@ -467,6 +468,15 @@ async fn login_profile_logout(package: &'static str, store: Store) {
         ("/auth/logout?returnTo=%2Fprivate", site.url("/private")),
         (
             "/auth/logout?returnTo=https%3A%2F%2Fevil.example%2F",
+            site.url("/"),
+        ),
+        // Regression: dot segments resolved to a `//host` path, an open redirect.
+        (
+            "/auth/logout?returnTo=%2F..%2F..%2F%2Fevil.example%2Fphish",
+            site.url("/"),
+        ),
+        (
+            "/auth/logout?returnTo=%2F.%2F%2Fevil.example",
             site.url("/"),
         ),
     ];

@@ -85,15 +85,18 @@ impl TransactionStore for CookieTransactionStore {
         );
         if cookie.encoded().to_string().len() + "Set-Cookie: ".len() > MAX_COOKIE_LEN {
             return Err(Error::invalid_argument(
-                "app_state",
-                "the login transaction is too large for a cookie",
+                "transaction",
+                "the login's app_state and parameters are too large for a cookie",
             ));
         }
 
         // Keep at most `max_open` logins per browser: drop the oldest (and unreadable ones).
+        // Only a bounded number of them is looked at, so a request stuffed with transaction
+        // cookies cannot make a response of thousands of `Set-Cookie` headers.
         let mut open: Vec<(u64, String)> = options
             .request_cookies()
             .filter(|(name, _)| name.starts_with(&self.prefix))
+            .take(self.max_open.saturating_mul(4))
             .map(|(name, value)| {
                 let created = self
                     .key
@@ -174,5 +177,105 @@ impl TransactionStore for MemoryTransactionStore {
             .lock()
             .map_err(|_| Error::Store("lock poisoned".into()))?;
         Ok(entries.remove(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderMap;
+    use http::header::{COOKIE, SET_COOKIE};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::authorize::{LoginStart, start_login};
+    use crate::test_support::{NOW, config, metadata};
+
+    fn transaction(seed: u64, created_at: u64) -> Transaction {
+        let config = config().build().unwrap();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let start = start_login(
+            &config,
+            &metadata(),
+            Default::default(),
+            created_at,
+            &mut rng,
+        );
+        match start.unwrap() {
+            LoginStart::Redirect(redirect) => redirect.into_parts().1,
+            LoginStart::Push(_) => unreachable!("PAR is off"),
+        }
+    }
+
+    fn set_cookie_names(options: &StoreOptions) -> Vec<String> {
+        let headers = options.response_headers().get_all(SET_COOKIE);
+        headers
+            .iter()
+            .map(|v| v.to_str().unwrap().split('=').next().unwrap().to_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_oldest_open_login_is_dropped_past_the_bound() {
+        let store = CookieTransactionStore::new(&config().max_transactions(2).build().unwrap());
+        let (old, newer) = (transaction(1, NOW - 10), transaction(2, NOW - 5));
+        let mut sealed = Vec::new();
+        for tx in [&old, &newer] {
+            let mut options = StoreOptions::new();
+            store.set(tx, &mut options).await.unwrap();
+            let header = options.response_headers()[SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            sealed.push(header.split(';').next().unwrap().to_owned());
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, sealed.join("; ").parse().unwrap());
+        let mut options = StoreOptions::from_request_headers(&headers);
+        let third = transaction(3, NOW);
+        store.set(&third, &mut options).await.unwrap();
+        let names = set_cookie_names(&options);
+        assert_eq!(
+            names,
+            [
+                format!("_a0_tx.{}", old.key()),
+                format!("_a0_tx.{}", third.key())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_stuffed_with_transaction_cookies_gets_a_bounded_reply() {
+        let store = CookieTransactionStore::new(&config().build().unwrap());
+        let stuffed: Vec<String> = (0..3000).map(|i| format!("_a0_tx.{i}=x")).collect();
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, stuffed.join("; ").parse().unwrap());
+        let mut options = StoreOptions::from_request_headers(&headers);
+        store.set(&transaction(1, NOW), &mut options).await.unwrap();
+        let count = set_cookie_names(&options).len();
+        assert!(count <= 5 * 4 + 1, "{count} Set-Cookie headers");
+    }
+
+    #[tokio::test]
+    async fn take_consumes_the_cookie() {
+        let store = CookieTransactionStore::new(&config().build().unwrap());
+        let tx = transaction(1, NOW);
+        let mut options = StoreOptions::new();
+        store.set(&tx, &mut options).await.unwrap();
+        let header = options.response_headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, header.split(';').next().unwrap().parse().unwrap());
+        let mut options = StoreOptions::from_request_headers(&headers);
+        let taken = store.take(&tx.key(), &mut options).await.unwrap();
+        assert_eq!(taken, Some(tx.clone()));
+        let removal = options.response_headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(removal.contains("Max-Age=0"), "{removal}");
+        assert_eq!(store.take("other-key", &mut options).await.unwrap(), None);
     }
 }

@@ -10,8 +10,8 @@ mod routes;
 
 pub use env::{EnvError, SessionStoreKind, Settings};
 pub use routes::{
-    LoginQuery, access_token_body, error_body, login_redirect, return_to_from_app_state,
-    safe_return_to, wants_login_redirect,
+    LoginQuery, MAX_RETURN_TO_LEN, access_token_body, error_body, login_redirect,
+    return_to_from_app_state, safe_return_to, wants_login_redirect,
 };
 
 /// The default mount point of the SDK's routes.

@@ -53,6 +53,10 @@ impl LoginQuery {
     }
 }
 
+/// The longest `returnTo` kept; longer ones fall back to the home path rather than making
+/// the login transaction too large for its cookie.
+pub const MAX_RETURN_TO_LEN: usize = 2048;
+
 /// `candidate` as a path with its query when it points into the app (resolved against
 /// `base_url`: same scheme, host and port, under the base path), otherwise `/`-ish: the base
 /// path. Keeps open redirects out.
@@ -61,6 +65,9 @@ pub fn safe_return_to(base_url: &Url, candidate: Option<&str>) -> String {
     let Some(candidate) = candidate.map(str::trim).filter(|c| !c.is_empty()) else {
         return home;
     };
+    if candidate.len() > MAX_RETURN_TO_LEN {
+        return home;
+    }
     // Backslashes and control characters are read as slashes or dropped by some browsers.
     if candidate.contains('\\') || candidate.chars().any(char::is_control) {
         return home;
@@ -69,6 +76,11 @@ pub fn safe_return_to(base_url: &Url, candidate: Option<&str>) -> String {
         return home;
     };
     if resolved.origin() != base_url.origin() || !resolved.path().starts_with(base_url.path()) {
+        return home;
+    }
+    // A path that starts with `//` (`/..//evil.example` resolves to one) would be read as
+    // another host by whoever uses it as a relative URL.
+    if resolved.path().starts_with("//") {
         return home;
     }
     match resolved.query() {

@@ -62,10 +62,15 @@ impl Layout {
         let mut found = FoundCookies::default();
         let mut whole = None;
         let mut chunks: Vec<(usize, String)> = Vec::new();
+        let mut too_many = false;
         for (name, value) in options.request_cookies() {
             let Some(index) = self.classify(&name) else {
                 continue;
             };
+            if index.is_some_and(|i| i >= self.max_chunks) {
+                too_many = true; // Unreadable, and left alone (see `classify_bounded`).
+                continue;
+            }
             if found.names.contains(&name) {
                 continue; // A duplicate (another path); browsers send the most specific first.
             }
@@ -81,7 +86,7 @@ impl Layout {
         }
         chunks.sort_by_key(|(index, _)| *index);
         let in_order = chunks.iter().enumerate().all(|(i, (index, _))| i == *index);
-        if !chunks.is_empty() && in_order && chunks.len() <= self.max_chunks {
+        if !chunks.is_empty() && in_order && !too_many {
             found.sealed = Some(chunks.into_iter().map(|(_, value)| value).collect());
         }
         found
@@ -162,11 +167,18 @@ impl Layout {
         canonical.then(|| digits.parse().ok()).flatten().map(Some)
     }
 
+    /// Like [`Self::classify`], but chunks past the bound are not ours to clear: a request
+    /// carrying thousands of them must not get thousands of `Set-Cookie` headers back.
+    fn classify_bounded(&self, name: &str) -> Option<Option<usize>> {
+        self.classify(name)
+            .filter(|index| index.is_none_or(|i| i < self.max_chunks))
+    }
+
     fn known_names(&self, options: &StoreOptions) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         let sent = options.request_cookies().map(|(name, _)| name);
         for name in sent.chain(response_cookie_names(options)) {
-            if self.classify(&name).is_some() && !names.contains(&name) {
+            if self.classify_bounded(&name).is_some() && !names.contains(&name) {
                 names.push(name);
             }
         }
@@ -245,6 +257,21 @@ mod tests {
                 .read(&request("_a0_sessionx=1; _a0_session_x=2"))
                 .names
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn chunks_past_the_bound_are_neither_read_nor_cleared() {
+        let layout = Layout::new("_a0_session", false, 3);
+        let many: Vec<String> = (0..2000).map(|i| format!("_a0_session_{i}=x")).collect();
+        let mut options = request(&many.join("; "));
+        let found = layout.read(&options);
+        assert_eq!(found.names.len(), 3);
+        layout.clear(&mut options);
+        assert_eq!(
+            set_cookies(&options).len(),
+            4,
+            "the three chunks and the unnumbered name"
         );
     }
 

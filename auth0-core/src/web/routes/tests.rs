@@ -24,6 +24,11 @@ fn return_to_stays_on_the_app() {
         (Some("javascript:alert(1)"), "/"),
         (Some("/a\nb"), "/"),
         (Some("/../../etc"), "/etc"),
+        (Some("/..//evil.example/x"), "/"),
+        (Some("/.//evil.example"), "/"),
+        (Some("/%2e%2e//evil.example"), "/"),
+        (Some("/a/..//evil.example"), "/"),
+        (Some("///evil.example"), "/"),
     ];
     for (candidate, expected) in cases {
         assert_eq!(
@@ -32,6 +37,14 @@ fn return_to_stays_on_the_app() {
             "{candidate:?}"
         );
     }
+}
+
+#[test]
+fn overlong_return_to_falls_back_home() {
+    let long = format!("/{}", "a".repeat(MAX_RETURN_TO_LEN));
+    assert_eq!(safe_return_to(&base(), Some(&long)), "/");
+    let fits = format!("/{}", "a".repeat(100));
+    assert_eq!(safe_return_to(&base(), Some(&fits)), fits);
 }
 
 #[test]
