@@ -5,12 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use auth0_actix::{AccessTokenRequest, Auth0, Rejection, User};
 use serde_json::json;
 
-/// Registers `/`, `/private` and `/api/data`.
+/// Registers `/`, `/private`, `/api/data` and `/health`.
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/", web::get().to(home))
         .route("/private", web::get().to(private))
-        .route("/api/data", web::get().to(api_data));
+        .route("/api/data", web::get().to(api_data))
+        .route("/health", web::get().to(health));
 }
 
 /// `/`: public; says who is signed in.
@@ -50,6 +51,11 @@ async fn api_data(auth: Auth0, req: HttpRequest) -> Result<HttpResponse, Rejecti
         "audience": token.audience,
         "scope": token.scope,
     })))
+}
+
+/// `/health`: public, plain text `ok`; it never calls the SDK (the load benchmark's floor).
+async fn health() -> &'static str {
+    "ok"
 }
 
 /// The name to greet a user with.

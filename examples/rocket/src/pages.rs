@@ -1,4 +1,4 @@
-//! The app's own pages: public, protected, and an API that uses an access token.
+//! The app's own pages: public, protected, an API that uses an access token, and a health check.
 
 use auth0_rocket::{AccessTokenRequest, Auth0, ErrorResponse, MaybeUser, User};
 use rocket::response::content::RawHtml;
@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// The pages, mounted at `/`.
 pub(crate) fn routes() -> Vec<Route> {
-    routes![home, private, api_data]
+    routes![home, private, api_data, health]
 }
 
 /// Public: a login link, or who is signed in and a logout link.
@@ -46,6 +46,12 @@ async fn api_data(auth: Auth0<'_>) -> Result<Json<Value>, ErrorResponse> {
         "audience": token.audience,
         "scope": token.scope,
     })))
+}
+
+/// Public, plain text `ok`; it never calls the SDK (the load benchmark's floor).
+#[get("/health")]
+fn health() -> &'static str {
+    "ok"
 }
 
 fn display_name(user: &User) -> &str {

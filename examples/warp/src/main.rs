@@ -7,7 +7,8 @@
 //! (Node.js 20+ needed).
 //!
 //! Pages: `/` (public), `/private` (signed in only), `/api/data` (JSON about the access token,
-//! never the token itself), and the SDK's routes under `/auth`.
+//! never the token itself), `/health` (plain text `ok`, no SDK call), and the SDK's routes
+//! under `/auth`.
 
 use std::process::exit;
 
@@ -88,9 +89,11 @@ fn app(auth: Auth) -> impl Filter<Extract = (impl Reply,), Error = warp::Rejecti
         .and(auth0_warp::with_auth(auth.clone()))
         .and(auth0_warp::store_options())
         .then(data);
+    let health = warp::path!("health").and(warp::get()).map(health);
 
     home.or(private)
         .or(data)
+        .or(health)
         .or(auth0_warp::routes(auth))
         .recover(auth0_warp::recover)
 }
@@ -140,6 +143,11 @@ async fn data(auth: Auth, mut store: StoreOptions) -> Response {
         Err(err) => auth0_warp::error_reply(&err),
     };
     auth0_warp::with_session_cookies(reply, store)
+}
+
+/// `GET /health`: plain text `ok`; it never calls the SDK (the load benchmark's floor).
+fn health() -> &'static str {
+    "ok"
 }
 
 /// Settings for the local test provider, started with redirects back to this app.
