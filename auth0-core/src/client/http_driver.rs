@@ -1,32 +1,50 @@
 //! Sends the core's `http::Request`s with reqwest and reads replies into `http::Response`s.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::oauth_http::MAX_REPLY_LEN;
 
 /// A reqwest client used for every call to the provider.
+///
+/// The default client is built on first use, not at start-up: building it loads the system's
+/// CA certificates (tens of milliseconds), which would otherwise delay an app's first answer.
 #[derive(Debug, Clone)]
 pub(super) struct HttpDriver {
-    client: reqwest::Client,
+    client: Arc<OnceLock<reqwest::Client>>,
+    timeout: Duration,
 }
 
 impl HttpDriver {
     pub(super) fn new(client: reqwest::Client) -> Self {
-        Self { client }
+        Self {
+            client: Arc::new(OnceLock::from(client)),
+            timeout: Duration::ZERO,
+        }
     }
 
     /// A client that never follows redirects (a token endpoint that redirects is broken or
-    /// hostile) and gives up after `timeout`.
-    pub(super) fn with_timeout(timeout: Duration) -> Result<Self> {
+    /// hostile) and gives up after `timeout`; built when first needed.
+    pub(super) fn with_timeout(timeout: Duration) -> Self {
+        Self {
+            client: Arc::new(OnceLock::new()),
+            timeout,
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout)
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout)
             .user_agent(concat!("auth0-rust/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|_| Error::configuration("the HTTP client could not be built"))?;
-        Ok(Self::new(client))
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// Sends a request and reads at most [`MAX_REPLY_LEN`] bytes of the reply.
@@ -39,7 +57,7 @@ impl HttpDriver {
             .map_err(|_| Error::configuration("a request to the provider could not be built"))?;
         tracing::trace!(endpoint, "calling the provider");
         let mut response = self
-            .client
+            .client()?
             .execute(request)
             .await
             .map_err(|err| transport(endpoint, &err))?;

@@ -115,7 +115,7 @@ impl ServerClientBuilder {
         let config = self.config;
         let http = match self.http {
             Some(client) => HttpDriver::new(client),
-            None => HttpDriver::with_timeout(config.http_timeout())?,
+            None => HttpDriver::with_timeout(config.http_timeout()),
         };
         let transactions = self
             .transactions

@@ -75,7 +75,9 @@ impl StoreOptions {
             .get_all(COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
-            .flat_map(|header| cookie::Cookie::split_parse_encoded(header.to_owned()))
+            // Not percent-decoded: every value the SDK writes is base64url and dots, and
+            // decoding kilobytes of session cookie on every request is measurable.
+            .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
             .map(|c| (c.name().to_owned(), c.value().to_owned()))
     }
