@@ -155,6 +155,8 @@ impl SealKey {
         self.aes(Mode::Decrypt, &iv, &ciphertext)
     }
 
+    // TODO(keyed cipher context): OpenSSL 3 fetches the cipher and expands the key on every
+    // call (~1.3 µs); a context prepared once per key would save that.
     fn aes(&self, mode: Mode, iv: &[u8], input: &[u8]) -> Option<Vec<u8>> {
         let cipher = Cipher::aes_256_cbc();
         let mut crypter = Crypter::new(cipher, mode, &self.enc_key, Some(iv)).ok()?;
