@@ -1,7 +1,7 @@
 //! One suite, run against every session store through the public API only: the cookie store
 //! (with an in-memory and a Redis logout registry) and the server-side store (over memory and
 //! over the Redis at 127.0.0.1:6379, each test under its own key prefix).
-#![cfg(feature = "client")]
+// Built only with the `client` and `redis` features (see `[[test]]` in Cargo.toml).
 
 #[path = "session_stores/lifecycle.rs"]
 mod lifecycle;
