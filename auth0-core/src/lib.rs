@@ -99,7 +99,7 @@ mod test_support;
 pub mod token;
 pub mod transaction;
 #[cfg(feature = "client")]
-pub mod web;
+pub use client::web;
 
 /// The README's code, compiled as a doctest so that it keeps working when pasted.
 #[cfg(all(doctest, feature = "client"))]

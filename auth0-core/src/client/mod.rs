@@ -9,6 +9,7 @@ mod session_api;
 mod session_store;
 mod store_options;
 mod transaction_store;
+pub mod web;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
