@@ -31,6 +31,7 @@ const EXIT_CONFIG: u8 = 2;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    init_logging();
     let mut self_test = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
@@ -191,4 +192,16 @@ fn stop(provider: Option<Provider>) {
     if let Some(provider) = provider {
         provider.stop();
     }
+}
+
+/// Logs to stderr (stdout carries only the ready line), at `warn` unless `RUST_LOG` says
+/// otherwise: `RUST_LOG=auth0_core=debug` shows why a callback was refused. The SDK never logs
+/// tokens, codes, cookies or secrets.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

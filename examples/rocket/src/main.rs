@@ -26,6 +26,7 @@ const LOCAL_CLIENT_ID: &str = "rp-secret";
 
 #[rocket::main]
 async fn main() {
+    init_logging();
     let port = match port_from_env() {
         Ok(port) => port,
         Err(err) => fail(2, &err),
@@ -136,4 +137,16 @@ fn free_port() -> u16 {
 fn fail(code: i32, message: &dyn std::fmt::Display) -> ! {
     eprintln!("{message}");
     exit(code)
+}
+
+/// Logs to stderr (stdout carries only the ready line), at `warn` unless `RUST_LOG` says
+/// otherwise: `RUST_LOG=auth0_core=debug` shows why a callback was refused. The SDK never logs
+/// tokens, codes, cookies or secrets.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

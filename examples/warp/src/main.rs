@@ -29,6 +29,7 @@ const LOCAL_CLIENT_ID: &str = "rp-secret";
 
 #[tokio::main]
 async fn main() {
+    init_logging();
     let port = port_from_env().unwrap_or_else(|line| fail(&line, 2));
     let local = !std::env::vars_os().any(|(name, _)| name.to_string_lossy().starts_with("AUTH0_"));
     // Without a local provider, bad settings stop us before we take the port.
@@ -226,6 +227,18 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// Logs to stderr (stdout carries only the ready line), at `warn` unless `RUST_LOG` says
+/// otherwise: `RUST_LOG=auth0_core=debug` shows why a callback was refused. The SDK never logs
+/// tokens, codes, cookies or secrets.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 #[cfg(test)]
