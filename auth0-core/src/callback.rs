@@ -13,7 +13,6 @@ use rand::CryptoRng;
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::client_auth::authenticated_post;
 use crate::config::ClientConfig;
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, Result, TokenValidationError};
@@ -21,7 +20,7 @@ use crate::id_token::{IdTokenClaims, IdTokenExpectations, validate_id_token};
 use crate::jwks::JwkSet;
 use crate::secret::{AuthorizationCode, State};
 use crate::session::{DEFAULT_AUDIENCE, SessionData, SessionInternal, TokenSet};
-use crate::token::TokenResponse;
+use crate::token::{TokenResponse, token_request};
 use crate::transaction::Transaction;
 
 /// The longest callback URL accepted; real ones are well under 4 KiB.
@@ -149,14 +148,7 @@ pub fn begin_code_exchange<R: CryptoRng + ?Sized>(
         ("redirect_uri", transaction.redirect_uri.as_str()),
         ("code_verifier", transaction.code_verifier.expose()),
     ];
-    let request = authenticated_post(
-        config,
-        metadata.token_endpoint.as_str(),
-        &metadata.issuer,
-        &form,
-        now,
-        rng,
-    )?;
+    let request = token_request(config, metadata, &form, now, rng)?;
     Ok(AwaitingToken {
         request,
         transaction,

@@ -1,12 +1,11 @@
 //! The provider's metadata (OpenID Connect Discovery 1.0, section 4): the request that fetches
 //! it and the checks its reply must pass.
 
-use std::net::IpAddr;
-
 use http::{Request, Response};
 use serde::Deserialize;
 use url::Url;
 
+use crate::config::is_loopback;
 use crate::error::Error;
 use crate::jwks::{check_status, get_json};
 
@@ -140,15 +139,6 @@ fn secure_url(value: &str) -> Result<Url, Error> {
         _ => Err(invalid(
             "an endpoint is neither https nor http on a loopback host",
         )),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 

@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 
 use rand::CryptoRng;
 
-use crate::client_auth::authenticated_post;
 use crate::config::ClientConfig;
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, Result, TokenValidationError};
@@ -19,7 +18,7 @@ use crate::id_token::{IdTokenExpectations, validate_id_token};
 use crate::jwks::JwkSet;
 use crate::secret::AccessToken;
 use crate::session::{DEFAULT_AUDIENCE, SessionData, TokenSet};
-use crate::token::TokenResponse;
+use crate::token::{TokenResponse, token_request};
 
 /// A token that expires within this many seconds is refreshed first (default 60).
 pub const DEFAULT_EXPIRY_BUFFER_SECS: u64 = 60;
@@ -118,14 +117,7 @@ impl AccessTokenRequest {
         if let Some(scope) = &self.scope {
             form.push(("scope", scope));
         }
-        let request = authenticated_post(
-            config,
-            metadata.token_endpoint.as_str(),
-            &metadata.issuer,
-            &form,
-            now,
-            rng,
-        )?;
+        let request = token_request(config, metadata, &form, now, rng)?;
         Ok(AwaitingRefresh {
             request,
             wanted: self.clone(),

@@ -1,11 +1,27 @@
 //! The token endpoint: requests (RFC 6749 4.1.3, 6) and its reply (RFC 6749 5.1).
 
+use rand::CryptoRng;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::client_auth::authenticated_post;
+use crate::config::ClientConfig;
+use crate::discovery::ProviderMetadata;
 use crate::error::{Error, Result};
 use crate::oauth_http::read_json_reply;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
+
+/// An authenticated POST of `form` to the provider's token endpoint (code exchange or refresh).
+pub(crate) fn token_request<R: CryptoRng + ?Sized>(
+    config: &ClientConfig,
+    metadata: &ProviderMetadata,
+    form: &[(&str, &str)],
+    now: u64,
+    rng: &mut R,
+) -> Result<http::Request<Vec<u8>>> {
+    let endpoint = metadata.token_endpoint.as_str();
+    authenticated_post(config, endpoint, &metadata.issuer, form, now, rng)
+}
 
 /// A successful token endpoint reply.
 #[derive(Debug, Clone, Deserialize)]
